@@ -113,7 +113,7 @@ class SpanChecker {
   Status Value(const AttributeValue& v, const std::string& key) {
     const std::string what = "attribute '" + key.substr(0, 64) + "'";
     if (const auto* s = std::get_if<std::string>(&v)) return String(*s, what);
-    if (const auto* d = std::get_if<double>(&v)) {
+    if (std::holds_alternative<double>(v)) {
       bytes_ += 8;
       return Status::OK();
     }

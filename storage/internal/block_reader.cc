@@ -1,0 +1,181 @@
+#include "storage/internal/block_reader.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "storage/internal/aligned_value.h"
+#include "storage/internal/record_codec.h"
+#include "storage/internal/record_pack.h"
+#include "storage/schema/roost_generated.h"
+
+namespace roost::internal {
+namespace {
+
+std::string BlockName(const keys::BlockKey& k) {
+  return "block " + std::to_string(k.block) + " (project " + std::to_string(k.project) +
+         ", hour bucket " + std::to_string(k.bucket) + ")";
+}
+
+}  // namespace
+
+Result<BlockInfo> DecodeBlockInfo(const keys::BlockKey& key, std::string_view value) {
+  AlignedValue aligned(value);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
+  if (!verifier.VerifyBuffer<fb::BlockMeta>(nullptr)) {
+    return Status::Corruption("meta of " + BlockName(key) + " fails verification");
+  }
+  const auto* m = flatbuffers::GetRoot<fb::BlockMeta>(aligned.data());
+  BlockInfo info;
+  info.key = key;
+  info.rows = m->rows();
+  info.min_start = m->min_start();
+  info.max_start = m->max_start();
+  info.payload_pages = m->payload_pages();
+  info.page_rows = m->page_rows();
+  if (info.rows == 0 || info.page_rows == 0 ||
+      info.payload_pages != (info.rows + info.page_rows - 1) / info.page_rows) {
+    return Status::Corruption("meta of " + BlockName(key) + " is inconsistent");
+  }
+  return info;
+}
+
+rocksdb::ReadOptions BlockReader::Options() const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_;
+  return ro;
+}
+
+Status BlockReader::ForEachBlock(
+    uint32_t project, int64_t from, int64_t to, ColumnSet columns,
+    const std::unordered_set<uint64_t>& skip,
+    const std::function<Status(const BlockInfo&, const ColumnView&)>& fn) const {
+  if (from >= to) return Status::OK();
+  const uint32_t first_bucket = from < 0 ? 0 : keys::BucketOf(from);
+  const uint32_t last_bucket =
+      to <= 0 ? 0 : keys::BucketOf(std::min<int64_t>(to - 1, INT64_MAX - 1));
+  std::string lower = keys::EncodeProjectBucketPrefix(project, first_bucket);
+  std::optional<std::string> upper =
+      keys::PrefixSuccessor(keys::EncodeProjectBucketPrefix(project, last_bucket));
+  rocksdb::ReadOptions ro = Options();
+  rocksdb::Slice upper_slice;
+  if (upper) {
+    upper_slice = *upper;
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kBlockMeta)));
+  std::vector<std::shared_ptr<const ColumnChunkData>> keep;
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    if (it->key().size() != keys::kBlockKeySize) {
+      return Status::Corruption("block meta key of unexpected size");
+    }
+    keys::BlockKey key = keys::DecodeBlockKey(std::string_view(it->key().data(), it->key().size()));
+    if (skip.count(key.block) != 0) continue;
+    Result<BlockInfo> info =
+        DecodeBlockInfo(key, std::string_view(it->value().data(), it->value().size()));
+    if (!info.ok()) return info.status();
+    if (info->max_start < from || info->min_start >= to) continue;
+    ColumnView view;
+    keep.clear();
+    if (Status s = ReadColumns(*info, columns, &view, &keep); !s.ok()) return s;
+    if (Status s = fn(*info, view); !s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scanning block metas");
+}
+
+Result<BlockInfo> BlockReader::ReadInfo(const keys::BlockKey& key) const {
+  std::string value;
+  rocksdb::Status s =
+      db_.db()->Get(Options(), db_.cf(kBlockMeta), keys::EncodeBlockKey(key), &value);
+  if (s.IsNotFound()) return Status::NotFound(BlockName(key) + " is gone");
+  if (!s.ok()) return FromRocks(s, "reading meta of " + BlockName(key));
+  return DecodeBlockInfo(key, value);
+}
+
+Status BlockReader::ReadColumns(const BlockInfo& info, ColumnSet columns, ColumnView* view,
+                                std::vector<std::shared_ptr<const ColumnChunkData>>* keep) const {
+  view->project = info.key.project;
+  view->bucket = info.key.bucket;
+  view->block = info.key.block;
+  view->first_row = 0;
+  view->rows = info.rows;
+  std::vector<Column> missing;
+  for (int c = 0; c < kColumnCount; ++c) {
+    auto column = static_cast<Column>(c);
+    if (!columns.Has(column)) continue;
+    std::shared_ptr<const ColumnChunkData> chunk = cache_->Get(info.key.block, column);
+    if (chunk) {
+      chunk->Fill(view);
+      keep->push_back(std::move(chunk));
+    } else {
+      missing.push_back(column);
+    }
+  }
+  if (missing.empty()) return Status::OK();
+  std::vector<std::string> key_bytes;
+  key_bytes.reserve(missing.size());
+  for (Column c : missing) {
+    key_bytes.push_back(keys::EncodeColumnKey(info.key, static_cast<uint8_t>(c)));
+  }
+  std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
+  std::vector<rocksdb::PinnableSlice> values(missing.size());
+  std::vector<rocksdb::Status> statuses(missing.size());
+  db_.db()->MultiGet(Options(), db_.cf(kCols), missing.size(), key_slices.data(), values.data(),
+                     statuses.data(), /*sorted_input=*/true);
+  const std::string where = BlockName(info.key);
+  for (size_t i = 0; i < missing.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return Status::Corruption("column " + std::to_string(static_cast<int>(missing[i])) +
+                                " of " + where + " is missing");
+    }
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading " + where);
+    Result<std::shared_ptr<const ColumnChunkData>> chunk = ColumnChunkData::Decode(
+        std::string_view(values[i].data(), values[i].size()), missing[i], info.rows, where);
+    if (!chunk.ok()) return chunk.status();
+    (*chunk)->Fill(view);
+    cache_->Put(info.key.block, missing[i], *chunk);
+    keep->push_back(std::move(*chunk));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Span>> BlockReader::ReadSpans(const BlockInfo& info,
+                                                 const std::vector<uint32_t>& rows) const {
+  std::vector<Span> out;
+  out.reserve(rows.size());
+  const std::string where = BlockName(info.key);
+  uint32_t loaded_page = UINT32_MAX;
+  std::string page;
+  for (uint32_t row : rows) {
+    if (row >= info.rows) return Status::InvalidArgument("row out of range in " + where);
+    uint32_t p = row / info.page_rows;
+    if (p != loaded_page) {
+      rocksdb::Status s = db_.db()->Get(Options(), db_.cf(kPayload),
+                                        keys::EncodePayloadKey(info.key, p), &page);
+      if (s.IsNotFound()) {
+        return Status::Corruption("payload page " + std::to_string(p) + " of " + where +
+                                  " is missing");
+      }
+      if (!s.ok()) return FromRocks(s, "reading payload of " + where);
+      loaded_page = p;
+    }
+    // std::string storage is at least 8-aligned, as RecordPack records require.
+    Result<RecordPackReader> pack = RecordPackReader::Open(page);
+    if (!pack.ok()) {
+      return Status::Corruption("payload page " + std::to_string(p) + " of " + where + ": " +
+                                pack.status().message());
+    }
+    uint32_t index = row % info.page_rows;
+    if (index >= pack->count()) {
+      return Status::Corruption("payload page " + std::to_string(p) + " of " + where +
+                                " is short");
+    }
+    Result<Span> span = DecodeSpanRecord(pack->Record(index));
+    if (!span.ok()) {
+      return Status::Corruption("row " + std::to_string(row) + " of " + where + ": " +
+                                span.status().message());
+    }
+    out.push_back(std::move(*span));
+  }
+  return out;
+}
+
+}  // namespace roost::internal

@@ -1,0 +1,222 @@
+#include "storage/internal/block_sealer.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "storage/aggregate.h"
+#include "storage/internal/agg_merge_operator.h"
+#include "storage/internal/column_chunk.h"
+#include "storage/internal/record_pack.h"
+#include "storage/key_codec.h"
+#include "storage/schema/roost_generated.h"
+
+namespace roost::internal {
+namespace {
+
+// Gathers one column of the sorted rows into contiguous memory.
+template <typename T, typename Get>
+std::vector<T> Gather(const std::vector<RowData>& rows, const std::vector<uint32_t>& order,
+                      Get get) {
+  std::vector<T> out;
+  out.reserve(order.size());
+  for (uint32_t i : order) out.push_back(get(rows[i]));
+  return out;
+}
+
+template <size_t N, typename Get>
+std::vector<uint8_t> GatherIds(const std::vector<RowData>& rows,
+                               const std::vector<uint32_t>& order, Get get) {
+  std::vector<uint8_t> out(order.size() * N);
+  for (size_t k = 0; k < order.size(); ++k) {
+    const std::array<uint8_t, N>& id = get(rows[order[k]]);
+    std::memcpy(&out[k * N], id.data(), N);
+  }
+  return out;
+}
+
+void PutColumn(rocksdb::WriteBatch* batch, const StoreDb& db, const keys::BlockKey& key,
+               Column column, const void* data, uint32_t rows) {
+  batch->Put(db.cf(kCols), keys::EncodeColumnKey(key, static_cast<uint8_t>(column)),
+             EncodeColumnChunk(column, data, rows))
+      .PermitUncheckedError();
+}
+
+void AddToAggregate(Aggregate* agg, const RowData& r) {
+  agg->count++;
+  if (r.status == static_cast<uint8_t>(StatusCode::kError)) agg->errors++;
+  agg->prompt_tokens += r.prompt_tokens;
+  agg->completion_tokens += r.completion_tokens;
+  agg->total_tokens += r.total_tokens;
+  if (r.cost_micros >= 0) {
+    agg->cost_micros += r.cost_micros;
+    agg->cost_spans++;
+  }
+  agg->duration.Add(static_cast<double>(r.duration));
+}
+
+std::string EncodeBlockMeta(const std::vector<RowData>& rows, const std::vector<uint32_t>& order,
+                            const OpenBlock& block, uint32_t pages) {
+  std::vector<uint32_t> models, names;
+  uint32_t kinds = 0, errors = 0;
+  uint64_t prompt = 0, completion = 0, total = 0;
+  int64_t cost = 0, min_d = INT64_MAX, max_d = INT64_MIN;
+  for (const RowData& r : rows) {
+    models.push_back(r.model);
+    names.push_back(r.name);
+    kinds |= 1u << r.kind;
+    if (r.status == static_cast<uint8_t>(StatusCode::kError)) ++errors;
+    prompt += r.prompt_tokens;
+    completion += r.completion_tokens;
+    total += r.total_tokens;
+    if (r.cost_micros > 0) cost += r.cost_micros;
+    min_d = std::min(min_d, r.duration);
+    max_d = std::max(max_d, r.duration);
+  }
+  for (auto* v : {&models, &names}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  flatbuffers::FlatBufferBuilder b(256);
+  auto mv = b.CreateVector(models);
+  auto nv = b.CreateVector(names);
+  fb::BlockMetaBuilder m(b);
+  m.add_rows(static_cast<uint32_t>(rows.size()));
+  m.add_min_start(rows[order.front()].start);
+  m.add_max_start(rows[order.back()].start);
+  m.add_min_duration(min_d);
+  m.add_max_duration(max_d);
+  m.add_kinds_mask(kinds);
+  m.add_models(mv);
+  m.add_names(nv);
+  m.add_error_count(errors);
+  m.add_prompt_tokens(prompt);
+  m.add_completion_tokens(completion);
+  m.add_total_tokens(total);
+  m.add_cost_micros(cost);
+  m.add_payload_pages(pages);
+  m.add_page_rows(kPayloadPageRows);
+  m.add_first_seq(block.first_seq());
+  m.add_last_seq(block.last_seq());
+  b.Finish(m.Finish());
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+}  // namespace
+
+std::string SealedThroughKey(uint32_t project, uint32_t bucket) {
+  std::string key = "sealed/";
+  keys::PutU32(&key, project);
+  keys::PutU32(&key, bucket);
+  return key;
+}
+
+Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb& db,
+                      rocksdb::WriteBatch* batch) {
+  const size_t n = block.rows();
+  if (n == 0) return Status::InvalidArgument("sealing an empty block");
+  std::vector<RowData> rows;
+  rows.reserve(n);
+  for (size_t i = 0; i < n; ++i) rows.push_back(block.Row(i));
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return rows[a].start != rows[b].start ? rows[a].start < rows[b].start
+                                          : rows[a].hash < rows[b].hash;
+  });
+  const keys::BlockKey key{block.project(), block.bucket(), block_seq};
+  const auto rn = static_cast<uint32_t>(n);
+
+  auto i64 = [&](Column c, auto get) {
+    auto v = Gather<int64_t>(rows, order, get);
+    PutColumn(batch, db, key, c, v.data(), rn);
+  };
+  auto u32 = [&](Column c, auto get) {
+    auto v = Gather<uint32_t>(rows, order, get);
+    PutColumn(batch, db, key, c, v.data(), rn);
+  };
+  auto u8 = [&](Column c, auto get) {
+    auto v = Gather<uint8_t>(rows, order, get);
+    PutColumn(batch, db, key, c, v.data(), rn);
+  };
+  i64(Column::kStart, [](const RowData& r) { return r.start; });
+  i64(Column::kDuration, [](const RowData& r) { return r.duration; });
+  i64(Column::kCostMicros, [](const RowData& r) { return r.cost_micros; });
+  u8(Column::kKind, [](const RowData& r) { return r.kind; });
+  u8(Column::kStatus, [](const RowData& r) { return r.status; });
+  u32(Column::kName, [](const RowData& r) { return r.name; });
+  u32(Column::kModel, [](const RowData& r) { return r.model; });
+  u32(Column::kSession, [](const RowData& r) { return r.session; });
+  u32(Column::kUser, [](const RowData& r) { return r.user; });
+  u32(Column::kPromptTokens, [](const RowData& r) { return r.prompt_tokens; });
+  u32(Column::kCompletionTokens, [](const RowData& r) { return r.completion_tokens; });
+  u32(Column::kTotalTokens, [](const RowData& r) { return r.total_tokens; });
+  {
+    auto v = Gather<uint64_t>(rows, order, [](const RowData& r) { return r.hash; });
+    PutColumn(batch, db, key, Column::kSpanHash, v.data(), rn);
+  }
+  {
+    auto t = GatherIds<16>(rows, order, [](const RowData& r) -> const auto& { return r.trace; });
+    PutColumn(batch, db, key, Column::kTraceId, t.data(), rn);
+    auto s = GatherIds<8>(rows, order, [](const RowData& r) -> const auto& { return r.span; });
+    PutColumn(batch, db, key, Column::kSpanId, s.data(), rn);
+    auto p = GatherIds<8>(rows, order, [](const RowData& r) -> const auto& { return r.parent; });
+    PutColumn(batch, db, key, Column::kParentSpanId, p.data(), rn);
+  }
+
+  // Payload pages, in the same (sorted) row order as the columns.
+  uint32_t pages = 0;
+  for (size_t first = 0; first < n; first += kPayloadPageRows, ++pages) {
+    RecordPackBuilder pack(kPayloadPageRows);
+    size_t last = std::min(n, first + kPayloadPageRows);
+    for (size_t k = first; k < last; ++k) pack.Add(rows[order[k]].record);
+    batch->Put(db.cf(kPayload), keys::EncodePayloadKey(key, pages), pack.Finish())
+        .PermitUncheckedError();
+  }
+  batch->Put(db.cf(kBlockMeta), keys::EncodeBlockKey(key),
+             EncodeBlockMeta(rows, order, block, pages))
+      .PermitUncheckedError();
+
+  // Index entries: one per (trace, block) and per (session, block), never per span.
+  std::vector<std::array<uint8_t, 16>> traces;
+  traces.reserve(n);
+  std::map<uint32_t, uint32_t> sessions;
+  std::map<std::pair<keys::AggDimension, uint32_t>, Aggregate> aggs;
+  for (const RowData& r : rows) {
+    traces.push_back(r.trace);
+    if (r.session != 0) sessions[r.session]++;
+    AddToAggregate(&aggs[{keys::AggDimension::kAll, 0}], r);
+    if (r.model != 0) AddToAggregate(&aggs[{keys::AggDimension::kModel, r.model}], r);
+    AddToAggregate(&aggs[{keys::AggDimension::kName, r.name}], r);
+    AddToAggregate(&aggs[{keys::AggDimension::kKind, r.kind}], r);
+  }
+  std::sort(traces.begin(), traces.end());
+  traces.erase(std::unique(traces.begin(), traces.end()), traces.end());
+  for (const auto& t : traces) {
+    batch->Put(db.cf(kTraceIdx), keys::EncodeTraceIndexKey(t, key), rocksdb::Slice())
+        .PermitUncheckedError();
+  }
+  for (const auto& [session, count] : sessions) {
+    std::string v;
+    keys::PutU32(&v, count);
+    batch->Put(db.cf(kSessionIdx),
+               keys::EncodeSessionIndexKey(key.project, session, key.bucket, block_seq), v)
+        .PermitUncheckedError();
+  }
+  for (const auto& [dim_id, agg] : aggs) {
+    batch->Merge(db.cf(kAgg), keys::EncodeAggKey(key.project, key.bucket, dim_id.first,
+                                                 dim_id.second),
+                 EncodeAggregate(agg))
+        .PermitUncheckedError();
+  }
+  std::string through;
+  keys::PutU64(&through, block.last_seq());
+  batch->Put(db.cf(kMeta), SealedThroughKey(key.project, key.bucket), through)
+      .PermitUncheckedError();
+  return Status::OK();
+}
+
+}  // namespace roost::internal

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <rocksdb/write_batch.h>
+
+#include "storage/internal/open_block.h"
+#include "storage/internal/store_db.h"
+#include "storage/status.h"
+
+namespace roost::internal {
+
+// Rows of a payload page (whole span records). Small enough that reading one span of a trace
+// decompresses little, large enough to compress well.
+inline constexpr uint32_t kPayloadPageRows = 256;
+
+// meta family key holding the next block number (u64).
+inline constexpr const char* kNextBlockKey = "next_block";
+
+// meta family key recording that every row of (project, bucket) with staging seq <= the value
+// is sealed; restart replay skips those rows.
+std::string SealedThroughKey(uint32_t project, uint32_t bucket);
+
+// Turns a frozen open block into one atomic WriteBatch: column chunks (rows sorted by start
+// time), block meta, payload pages, trace and session index entries, aggregate merges and the
+// sealed-through mark. `block_seq` is the new block's number.
+Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb& db,
+                      rocksdb::WriteBatch* batch);
+
+}  // namespace roost::internal

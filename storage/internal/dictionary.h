@@ -1,0 +1,50 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/column_view.h"
+#include "storage/result.h"
+
+namespace roost::internal {
+
+// The store-wide string dictionaries (projects, span names, models, sessions, users): string <->
+// dense u32 id, 0 being the empty string. Append-only. Ids are assigned by the writer thread and
+// persisted in the same WriteBatch as the rows that first use them. Thread-safe.
+class Dictionary {
+ public:
+  // Loads every entry of the dict family.
+  Status Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf);
+
+  // Returns the id of `value`, assigning the next one when new and adding its two entries to
+  // `batch`. New ids stay pending until Commit() (or are forgotten by Abort()).
+  uint32_t Intern(DictKind kind, std::string_view value, rocksdb::WriteBatch* batch,
+                  rocksdb::ColumnFamilyHandle* cf);
+  void Commit();
+  void Abort();
+
+  std::optional<uint32_t> Find(DictKind kind, std::string_view value) const;
+  // nullopt when the id is unknown.
+  std::optional<std::string> Lookup(DictKind kind, uint32_t id) const;
+  size_t size(DictKind kind) const;
+
+ private:
+  struct Table {
+    std::unordered_map<std::string, uint32_t> ids;
+    std::vector<std::string> strings{std::string()};  // index = id
+  };
+  mutable std::shared_mutex mu_;
+  std::array<Table, kDictKindCount> tables_;  // guarded by mu_
+  std::vector<std::pair<DictKind, uint32_t>> pending_;  // writer thread only
+};
+
+}  // namespace roost::internal

@@ -1,0 +1,204 @@
+// The seal path: freezing open blocks, sealing them into column blocks, trimming the staging
+// log, and retention.
+
+#include <algorithm>
+#include <chrono>
+
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "storage/internal/block_sealer.h"
+#include "storage/internal/store_impl.h"
+#include "storage/key_codec.h"
+
+namespace roost {
+namespace {
+
+int64_t SteadyNowNs() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+}  // namespace
+
+void SpanStore::Impl::FreezeLocked(const BlockKeyPair& key) {
+  auto it = open_.find(key);
+  if (it == open_.end()) return;
+  open_rows_ -= it->second->appended();
+  frozen_.emplace_back(std::move(it->second), next_block_++);
+  open_.erase(it);
+}
+
+void SpanStore::Impl::SealerLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      seal_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                        [&] { return stopping_ || seal_wanted_; });
+      if (stopping_) return;
+      seal_wanted_ = false;
+    }
+    std::lock_guard seal_lock(seal_mu_);
+    if (Status s = SealDueLocked(/*all=*/false); !s.ok()) {
+      spdlog::error("sealing failed (will retry): {}", s.ToString());
+    }
+  }
+}
+
+Status SpanStore::Impl::SealDueLocked(bool all) {
+  std::vector<std::pair<std::shared_ptr<internal::OpenBlock>, uint64_t>> to_seal;
+  {
+    std::unique_lock state_lock(state_mu_);
+    const int64_t idle_before =
+        SteadyNowNs() -
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.seal_idle).count();
+    std::vector<BlockKeyPair> due;
+    for (const auto& [key, block] : open_) {
+      if (all || block->appended() >= max_block_rows_ ||
+          block->last_append_steady_ns() < idle_before) {
+        due.push_back(key);
+      }
+    }
+    for (const BlockKeyPair& key : due) FreezeLocked(key);
+    // Bound memory: seal the blocks holding the oldest staging rows first.
+    while (open_rows_ > options_.max_open_rows && !open_.empty()) {
+      auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+        return a.second->first_seq() < b.second->first_seq();
+      });
+      FreezeLocked(oldest->first);
+    }
+    to_seal.assign(frozen_.begin(), frozen_.end());
+  }
+  for (const auto& [block, seq] : to_seal) {
+    if (Status s = SealOne(block, seq); !s.ok()) return s;
+  }
+  if (!to_seal.empty()) return TrimStaging();
+  return Status::OK();
+}
+
+Status SpanStore::Impl::SealOne(const std::shared_ptr<internal::OpenBlock>& block,
+                                uint64_t block_seq) {
+  if (block->rows() > 0) {
+    rocksdb::WriteBatch batch;
+    if (Status s = internal::BuildSealBatch(*block, block_seq, *db_, &batch); !s.ok()) return s;
+    std::string next;
+    keys::PutU64(&next, block_seq + 1);
+    batch.Put(db_->cf(internal::kMeta), internal::kNextBlockKey, next).PermitUncheckedError();
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "sealing a block");
+        !s.ok()) {
+      return s;
+    }
+  }
+  // The block is in RocksDB: readers and dedupe may now find its rows there.
+  std::lock_guard dedupe_lock(dedupe_mu_);
+  std::unique_lock state_lock(state_mu_);
+  for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.erase(block->Row(r).hash);
+  auto it = std::find_if(frozen_.begin(), frozen_.end(),
+                         [&](const auto& f) { return f.first == block; });
+  if (it != frozen_.end()) frozen_.erase(it);
+  sealed_blocks_++;
+  sealed_rows_ += block->rows();
+  return Status::OK();
+}
+
+Status SpanStore::Impl::TrimStaging() {
+  // Staging rows below the oldest row any open or frozen block still holds are sealed (or
+  // dropped by retention): delete them, unless the replication outbox still needs them.
+  uint64_t floor = UINT64_MAX;
+  {
+    // Same lock order as the writer; under dedupe_mu_ no commit is half-way through.
+    std::lock_guard dedupe_lock(dedupe_mu_);
+    std::shared_lock state_lock(state_mu_);
+    for (const auto& [key, block] : open_) floor = std::min(floor, block->first_seq());
+    for (const auto& [block, seq] : frozen_) floor = std::min(floor, block->first_seq());
+    floor = std::min(floor, next_seq_);
+  }
+  if (options_.outbox) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kOutbox)));
+    it->SeekToFirst();
+    if (it->Valid() && it->key().size() == 8) floor = std::min(floor, keys::GetU64(it->key().data()));
+  }
+  if (floor <= staging_floor_) return Status::OK();
+  rocksdb::WriteOptions wo;
+  Status s = internal::FromRocks(
+      db_->db()->DeleteRange(wo, db_->cf(internal::kStaging), keys::EncodeSeqKey(0),
+                             keys::EncodeSeqKey(floor)),
+      "trimming staging");
+  if (s.ok()) staging_floor_ = floor;
+  return s;
+}
+
+Status SpanStore::Impl::Flush() {
+  if (db_->read_only()) return Status::OK();
+  std::lock_guard seal_lock(seal_mu_);
+  return SealDueLocked(/*all=*/true);
+}
+
+Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
+  RetentionResult result;
+  if (options_.retention.count() <= 0 || db_->read_only()) return result;
+  const int64_t keep_from =
+      now_unix_nano - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retention).count();
+  const uint32_t cutoff = keep_from <= 0 ? 0 : keys::BucketOf(keep_from);
+  result.cutoff_bucket = cutoff;
+  if (cutoff == 0) return result;
+  std::lock_guard seal_lock(seal_mu_);
+  cutoff_->bucket.store(std::max(cutoff_->bucket.load(), cutoff));
+  // Frozen blocks are sealed first so that what is deleted below is all in RocksDB.
+  if (Status s = SealDueLocked(/*all=*/false); !s.ok()) return s;
+  {
+    std::lock_guard dedupe_lock(dedupe_mu_);
+    std::unique_lock state_lock(state_mu_);
+    for (auto it = open_.begin(); it != open_.end();) {
+      if (it->first.second < cutoff) {
+        const auto& block = it->second;
+        for (size_t r = 0; r < block->appended(); ++r) pending_hashes_.erase(block->Row(r).hash);
+        result.open_rows_dropped += block->appended();
+        open_rows_ -= block->appended();
+        it = open_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  const size_t projects = dict_.size(DictKind::kProject);
+  rocksdb::WriteBatch batch;
+  for (uint32_t p = 1; p <= projects; ++p) {
+    const std::string from = keys::EncodeProjectBucketPrefix(p, 0);
+    const std::string to = keys::EncodeProjectBucketPrefix(p, cutoff);
+    {
+      rocksdb::ReadOptions ro;
+      rocksdb::Slice upper(to);
+      ro.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(internal::kBlockMeta)));
+      for (it->Seek(from); it->Valid(); it->Next()) result.blocks_removed++;
+    }
+    for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kPayload,
+                               internal::kAgg}) {
+      batch.DeleteRange(db_->cf(f), from, to).PermitUncheckedError();
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "applying retention");
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = TrimStaging(); !s.ok()) return s;
+  // Reclaim the space now (and let the index compaction filters drop old entries).
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kPayload,
+                             internal::kAgg, internal::kTraceIdx, internal::kSessionIdx,
+                             internal::kStaging}) {
+    if (Status s = internal::FromRocks(
+            db_->db()->CompactRange(co, db_->cf(f), nullptr, nullptr), "compacting");
+        !s.ok()) {
+      return s;
+    }
+  }
+  spdlog::info("retention: removed {} blocks below hour bucket {}", result.blocks_removed, cutoff);
+  return result;
+}
+
+}  // namespace roost

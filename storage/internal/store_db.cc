@@ -1,0 +1,203 @@
+#include "storage/internal/store_db.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+
+#include "storage/internal/agg_merge_operator.h"
+#include "storage/key_codec.h"
+
+namespace roost::internal {
+namespace {
+
+constexpr const char* kFamilyNames[kFamilyCount] = {
+    "staging", "outbox", "cols", "blockmeta", "payload",
+    "trace_idx", "session_idx", "agg", "dict", "meta",
+};
+
+constexpr const char* kFormatKey = "format_version";
+
+// Drops trace_idx and session_idx entries whose bucket fell out of retention: those families are
+// keyed by trace or session first, so retention cannot delete them as ranges.
+class IndexRetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  IndexRetentionFilter(std::shared_ptr<RetentionCutoff> cutoff, size_t bucket_offset,
+                       size_t key_size, const char* name)
+      : cutoff_(std::move(cutoff)), bucket_offset_(bucket_offset), key_size_(key_size),
+        name_(name) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*value*/,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    if (key.size() != key_size_) return false;
+    uint32_t bucket = keys::GetU32(key.data() + bucket_offset_);
+    return bucket < cutoff_->bucket.load(std::memory_order_relaxed);
+  }
+  const char* Name() const override { return name_; }
+
+ private:
+  std::shared_ptr<RetentionCutoff> cutoff_;
+  size_t bucket_offset_;
+  size_t key_size_;
+  const char* name_;
+};
+
+rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocksdb::Cache>& cache,
+                                           const std::shared_ptr<RetentionCutoff>& cutoff,
+                                           std::vector<std::unique_ptr<rocksdb::CompactionFilter>>*
+                                               filters) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.format_version = 5;
+  t.block_size = 16 * 1024;
+  o.compression = rocksdb::kLZ4Compression;
+  o.bottommost_compression = rocksdb::kZSTD;
+  o.level_compaction_dynamic_level_bytes = true;
+  switch (f) {
+    case kStaging:
+      // Written once, deleted soon after sealing: keep flushes cheap.
+      o.compression = rocksdb::kNoCompression;
+      o.bottommost_compression = rocksdb::kLZ4Compression;
+      o.write_buffer_size = 128 << 20;
+      break;
+    case kPayload:
+      o.compression = rocksdb::kZSTD;
+      t.block_size = 64 * 1024;
+      o.write_buffer_size = 64 << 20;
+      break;
+    case kCols:
+      o.write_buffer_size = 64 << 20;
+      break;
+    case kTraceIdx:
+      // Lookups are "does this trace exist?": a prefix bloom on the 16-byte trace id answers most
+      // of them without reading a block.
+      o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(16));
+      o.memtable_prefix_bloom_size_ratio = 0.05;
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      t.whole_key_filtering = false;
+      filters->push_back(std::make_unique<IndexRetentionFilter>(
+          cutoff, 20, keys::kTraceIndexKeySize, "roost.TraceIndexRetention"));
+      o.compaction_filter = filters->back().get();
+      break;
+    case kSessionIdx:
+      filters->push_back(std::make_unique<IndexRetentionFilter>(
+          cutoff, 8, keys::kSessionIndexKeySize, "roost.SessionIndexRetention"));
+      o.compaction_filter = filters->back().get();
+      break;
+    case kAgg:
+      o.merge_operator = NewAggMergeOperator();
+      break;
+    default:
+      break;
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+}  // namespace
+
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::OK();
+  std::string msg = std::string(context) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument() || s.IsNotSupported()) return Status::InvalidArgument(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Unavailable(msg);
+  return Status::IOError(msg);
+}
+
+Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
+                                               std::shared_ptr<RetentionCutoff> cutoff) {
+  if (options.path.empty()) return Status::InvalidArgument("data dir path is empty");
+  std::error_code ec;
+  if (!options.read_only) {
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) {
+      return Status::IOError("cannot create data dir " + options.path + ": " + ec.message());
+    }
+  } else if (!std::filesystem::exists(options.path + "/CURRENT", ec)) {
+    return Status::NotFound("no roost data dir at " + options.path);
+  }
+
+  std::unique_ptr<StoreDb> store(new StoreDb());
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.max_total_wal_size = 512 << 20;
+  db_options.wal_compression = rocksdb::kZSTD;
+  db_options.enable_pipelined_write = true;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int f = 0; f < kFamilyCount; ++f) {
+    descriptors.emplace_back(
+        kFamilyNames[f], FamilyOptions(static_cast<Family>(f), cache, cutoff, &store->filters_));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  }
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::Unavailable("data dir " + options.path +
+                                 " is in use by another roost process (" + s.ToString() + ")");
+    }
+    return FromRocks(s, "opening " + options.path);
+  }
+  store->db_.reset(raw);
+  store->path_ = options.path;
+  store->read_only_ = options.read_only;
+  for (int f = 0; f < kFamilyCount; ++f) store->handles_[f] = handles[f + 1];
+  // The default family is unused; its handle is owned by the DB.
+  raw->DestroyColumnFamilyHandle(handles[0]);
+
+  std::string version;
+  s = raw->Get(rocksdb::ReadOptions(), store->cf(kMeta), kFormatKey, &version);
+  if (s.IsNotFound()) {
+    if (options.read_only) return Status::Corruption("data dir has no format version");
+    std::string v;
+    keys::PutU32(&v, kFormatVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (Status st = FromRocks(raw->Put(wo, store->cf(kMeta), kFormatKey, v), "format version");
+        !st.ok()) {
+      return st;
+    }
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading format version");
+  } else {
+    if (version.size() != 4) return Status::Corruption("format version value is malformed");
+    uint32_t found = keys::GetU32(version.data());
+    if (found > kFormatVersion) {
+      return Status::InvalidArgument("data dir " + options.path + " was written by format version " +
+                                     std::to_string(found) + ", newer than this roost (" +
+                                     std::to_string(kFormatVersion) + "): upgrade roost");
+    }
+  }
+  return store;
+}
+
+StoreDb::~StoreDb() {
+  if (!db_) return;
+  for (auto* h : handles_) {
+    if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+}  // namespace roost::internal

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+
+#include "storage/result.h"
+#include "storage/span_store.h"
+
+namespace roost::internal {
+
+// RocksDB column families, one per access path (see key_codec.h).
+enum Family : int {
+  kStaging = 0,
+  kOutbox,
+  kCols,
+  kBlockMeta,
+  kPayload,
+  kTraceIdx,
+  kSessionIdx,
+  kAgg,
+  kDict,
+  kMeta,
+  kFamilyCount,
+};
+
+// The on-disk format this build writes; a data dir with a larger one is refused.
+inline constexpr uint32_t kFormatVersion = 1;
+
+// Shared by the index compaction filter and retention: index entries of buckets below this are
+// dropped when compacted.
+struct RetentionCutoff {
+  std::atomic<uint32_t> bucket{0};
+};
+
+// The open RocksDB database with its column family handles. Not copyable; closes on destruction.
+class StoreDb {
+ public:
+  // Opens (creating if needed, unless read-only) and checks the format version.
+  static Result<std::unique_ptr<StoreDb>> Open(const StoreOptions& options,
+                                               std::shared_ptr<RetentionCutoff> cutoff);
+  ~StoreDb();
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
+  const std::string& path() const { return path_; }
+  bool read_only() const { return read_only_; }
+
+ private:
+  StoreDb() = default;
+  // Compaction filters must outlive db_ (declared first, destroyed last).
+  std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> handles_{};
+  std::string path_;
+  bool read_only_ = false;
+};
+
+// Converts a RocksDB status, prefixing `context` to the message.
+Status FromRocks(const rocksdb::Status& s, std::string_view context);
+
+}  // namespace roost::internal

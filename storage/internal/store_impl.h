@@ -1,0 +1,140 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "storage/internal/block_reader.h"
+#include "storage/internal/column_cache.h"
+#include "storage/internal/dictionary.h"
+#include "storage/internal/open_block.h"
+#include "storage/internal/store_db.h"
+#include "storage/span_store.h"
+
+namespace roost {
+
+// One span ready for the writer: validated and encoded by the calling thread.
+struct PreparedRow {
+  internal::RowData row;  // dictionary ids not yet assigned
+  std::string record;     // SpanRecord bytes
+  std::string project, name, model, session, user;
+  size_t index = 0;  // position in the caller's batch
+};
+
+// One Write call waiting for the writer thread.
+struct PendingWrite {
+  std::vector<PreparedRow> rows;
+  WriteResult result;  // rejected already filled by the caller
+  std::promise<Result<WriteResult>> done;
+};
+
+// A consistent read view: a RocksDB snapshot plus the open and frozen blocks (with their row
+// counts) at the same instant. Sealed blocks whose number is in `skip` are still being sealed
+// and are read from their frozen block instead, so no row is seen twice or missed.
+struct ReadView {
+  const rocksdb::Snapshot* snapshot = nullptr;
+  std::vector<std::pair<std::shared_ptr<const internal::OpenBlock>, size_t>> blocks;
+  std::unordered_set<uint64_t> skip;
+};
+
+class SpanStore::Impl {
+ public:
+  Impl(const StoreOptions& options, std::unique_ptr<internal::StoreDb> db,
+       std::shared_ptr<internal::RetentionCutoff> cutoff);
+  ~Impl();
+
+  // Loads the dictionary and counters, replays unsealed staging rows, starts the threads.
+  Status Start();
+
+  Result<WriteResult> Write(std::vector<Span> spans);
+  Status Flush();
+  Status Scan(const ScanRequest& request,
+              const std::function<Status(const ColumnView&)>& fn) const;
+  Result<std::vector<Span>> ReadSpans(const ColumnView& view,
+                                      const std::vector<uint32_t>& rows) const;
+  Result<std::vector<Span>> GetTrace(const TraceId& trace_id) const;
+  Result<std::vector<Span>> GetSession(std::string_view project,
+                                       std::string_view session_id) const;
+  Result<std::vector<SessionSummary>> ListSessions(std::string_view project) const;
+  Result<std::vector<ProjectSummary>> ListProjects() const;
+  Result<RetentionResult> ApplyRetention(int64_t now_unix_nano);
+  StoreStats Stats() const;
+  const internal::Dictionary& dictionary() const { return dict_; }
+
+ private:
+  using BlockKeyPair = std::pair<uint32_t, uint32_t>;  // (project, bucket)
+
+  // Write path (write_path.cc).
+  void WriterLoop();
+  void Commit(std::vector<std::unique_ptr<PendingWrite>>& group);
+  bool IsSealedDuplicate(const internal::RowData& row,
+                         std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>>*
+                             cache);
+  Status Replay();
+  // Appends committed rows to open blocks. REQUIRES: state_mu_ held exclusively.
+  void AppendLocked(uint32_t project, const internal::RowData& row, uint64_t seq,
+                    const std::shared_ptr<const std::string>& pack);
+
+  // Seal path (seal_path.cc).
+  void SealerLoop();
+  // Freezes what is due (or everything when `all`) and seals every frozen block in order.
+  // REQUIRES: seal_mu_ held.
+  Status SealDueLocked(bool all);
+  Status SealOne(const std::shared_ptr<internal::OpenBlock>& block, uint64_t block_seq);
+  // REQUIRES: state_mu_ held exclusively.
+  void FreezeLocked(const BlockKeyPair& key);
+  Status TrimStaging();
+
+  ReadView TakeView() const;
+  void ReleaseView(ReadView* view) const;
+
+  const StoreOptions options_;
+  const size_t max_block_rows_;  // options_.max_block_rows, capped at OpenBlock::kCapacity
+  std::unique_ptr<internal::StoreDb> db_;
+  std::shared_ptr<internal::RetentionCutoff> cutoff_;
+  internal::Dictionary dict_;
+  mutable internal::ColumnCache column_cache_;
+
+  // The queue between Write callers and the writer thread.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingWrite>> queue_;  // guarded by queue_mu_
+  size_t queued_spans_ = 0;                          // guarded by queue_mu_
+  bool stopping_ = false;                            // guarded by queue_mu_
+
+  // Hashes of every row in an open or frozen block: duplicates of not-yet-sealed spans.
+  std::mutex dedupe_mu_;
+  std::unordered_set<uint64_t> pending_hashes_;  // guarded by dedupe_mu_
+  uint64_t next_seq_ = 1;                        // writer thread only (after Start)
+
+  // Open blocks (accepting rows) and frozen ones (being sealed, in freeze order).
+  mutable std::shared_mutex state_mu_;
+  std::map<BlockKeyPair, std::shared_ptr<internal::OpenBlock>> open_;  // guarded by state_mu_
+  std::deque<std::pair<std::shared_ptr<internal::OpenBlock>, uint64_t>> frozen_;  // ditto
+  uint64_t next_block_ = 1;  // guarded by state_mu_
+  size_t open_rows_ = 0;     // rows in open_ (not frozen); guarded by state_mu_
+
+  // One sealing at a time (background thread, Flush, retention).
+  std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  bool seal_wanted_ = false;  // guarded by queue_mu_
+  uint64_t staging_floor_ = 0;  // guarded by seal_mu_
+
+  std::atomic<uint64_t> committed_spans_{0}, duplicate_spans_{0}, rejected_spans_{0};
+  std::atomic<uint64_t> sealed_blocks_{0}, sealed_rows_{0};
+
+  std::thread writer_;
+  std::thread sealer_;
+};
+
+}  // namespace roost

@@ -1,0 +1,173 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/column_view.h"
+#include "storage/result.h"
+#include "storage/span.h"
+
+namespace roost {
+
+struct StoreOptions {
+  // The data directory; created when missing (with its parents).
+  std::string path;
+  // fsync the WAL on every group commit (power-loss safety); without it an acknowledged write
+  // survives a process crash but not a machine crash.
+  bool sync = false;
+  // Keep spans whose start is within this long of now; 0 keeps everything forever.
+  std::chrono::seconds retention{0};
+  // Fill the replication outbox in the same atomic write as the spans.
+  bool outbox = false;
+  // Open for reading only (queries while another process writes, or after it stopped).
+  bool read_only = false;
+  // Seal an open block when it holds this many rows.
+  size_t max_block_rows = 65536;
+  // Seal the oldest open blocks while the open rows exceed this many (bounds memory).
+  size_t max_open_rows = 1 << 20;
+  // Seal an open block nobody wrote to for this long.
+  std::chrono::milliseconds seal_idle{std::chrono::seconds(10)};
+  // Run sealing in a background thread; when off, only Flush() seals (tests).
+  bool background_sealing = true;
+  // Group commit bounds: spans per commit, and how many spans may wait in the queue before Write
+  // returns kUnavailable (load shedding).
+  size_t max_commit_spans = 32768;
+  size_t max_queued_spans = 262144;
+  // RocksDB block cache.
+  size_t block_cache_bytes = size_t{512} << 20;
+  SpanLimits limits;
+};
+
+// One span refused by Write, with the reason.
+struct RejectedSpan {
+  size_t index = 0;  // position in the batch given to Write
+  std::string reason;
+};
+
+struct WriteResult {
+  uint64_t stored = 0;
+  uint64_t duplicates = 0;
+  std::vector<RejectedSpan> rejected;
+};
+
+// What Scan reads.
+struct ScanRequest {
+  std::string project = "default";
+  int64_t from_unix_nano = std::numeric_limits<int64_t>::min();  // inclusive, on start time
+  int64_t to_unix_nano = std::numeric_limits<int64_t>::max();    // exclusive
+  ColumnSet columns;
+};
+
+struct SessionSummary {
+  std::string session_id;
+  uint64_t span_count = 0;
+  uint64_t trace_count = 0;
+  int64_t first_start = 0;
+  int64_t last_start = 0;
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+  uint64_t total_tokens = 0;
+  int64_t cost_micros = 0;  // sum of `llm.cost.total` carried by the spans
+  uint64_t error_count = 0;
+};
+
+struct ProjectSummary {
+  std::string name;
+  uint64_t span_count = 0;
+  int64_t first_start = 0;
+  int64_t last_start = 0;
+};
+
+struct RetentionResult {
+  uint32_t cutoff_bucket = 0;  // hour buckets below this were removed
+  uint64_t blocks_removed = 0;
+  uint64_t open_rows_dropped = 0;
+};
+
+struct StoreStats {
+  uint64_t open_rows = 0;
+  uint64_t open_blocks = 0;
+  uint64_t sealed_blocks = 0;  // blocks sealed by this process
+  uint64_t sealed_rows = 0;
+  uint64_t committed_spans = 0;
+  uint64_t duplicate_spans = 0;
+  uint64_t rejected_spans = 0;
+  uint64_t live_data_bytes = 0;  // RocksDB's estimate of live SST bytes
+};
+
+// The span store: durable, idempotent on (trace id, span id), columnar. A thin facade over the
+// writer (group commit), the sealer (open blocks -> column blocks) and the readers.
+// Thread-safe: every method may be called from any thread.
+class SpanStore {
+ public:
+  // Opens or creates the store at options.path. kUnavailable when another process holds it,
+  // kInvalidArgument for a data dir of a newer format, kIOError/kCorruption otherwise.
+  static Result<std::unique_ptr<SpanStore>> Open(const StoreOptions& options);
+
+  // Stops the background threads; everything acknowledged is already durable.
+  ~SpanStore();
+  SpanStore(const SpanStore&) = delete;
+  SpanStore& operator=(const SpanStore&) = delete;
+
+  // Stores `spans` atomically and durably (in the WAL, fsynced with options.sync) before it
+  // returns; invalid spans are rejected one by one with a reason, the rest stored. A span whose
+  // (trace id, span id) is already stored, or appears earlier in the batch, counts as a duplicate
+  // and is not stored again. Concurrent calls are group-committed by one writer thread.
+  // kUnavailable when the queue is full (retry later) or the store is read-only or closing;
+  // kIOError when the commit failed (nothing of the batch is stored).
+  Result<WriteResult> Write(std::vector<Span> spans);
+
+  // Seals every open block and waits for it. Queries give the same answers before and after.
+  Status Flush();
+
+  // Calls `fn` for runs of rows of `request.project` whose start may lie in the requested range
+  // (rows outside it can appear: filter on view.start), with the requested columns filled. Sees
+  // every span whose Write returned before the call. Stops at the first non-OK `fn` result and
+  // returns it. kCorruption naming the block when stored data fails verification.
+  Status Scan(const ScanRequest& request,
+              const std::function<Status(const ColumnView&)>& fn) const;
+
+  // Reads whole spans for the given rows of a view. REQUIRES: called inside the Scan callback
+  // that received `view` (the view must still be valid).
+  Result<std::vector<Span>> ReadSpans(const ColumnView& view,
+                                      const std::vector<uint32_t>& rows) const;
+
+  // Every span of a trace (any project), in start order. kNotFound when none is stored.
+  Result<std::vector<Span>> GetTrace(const TraceId& trace_id) const;
+
+  // A session's spans in start order; empty when unknown.
+  Result<std::vector<Span>> GetSession(std::string_view project,
+                                       std::string_view session_id) const;
+
+  // Every session of a project with its totals, most recent activity first.
+  Result<std::vector<SessionSummary>> ListSessions(std::string_view project) const;
+
+  // Every project with its span count and time range, by name.
+  Result<std::vector<ProjectSummary>> ListProjects() const;
+
+  // The string behind a dictionary id from a ColumnView; "" for 0; kNotFound when unknown.
+  Result<std::string> DictionaryString(DictKind kind, uint32_t id) const;
+  // The id of a string; kNotFound when the store has never seen it.
+  Result<uint32_t> DictionaryId(DictKind kind, std::string_view value) const;
+
+  // Removes every hour bucket that ended before now - options.retention (blocks, records, index
+  // entries, aggregates) and compacts to reclaim the space. No-op without a retention setting.
+  Result<RetentionResult> ApplyRetention(int64_t now_unix_nano);
+
+  StoreStats Stats() const;
+
+  class Impl;
+
+ private:
+  explicit SpanStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roost
