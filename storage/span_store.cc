@@ -323,12 +323,48 @@ StoreStats SpanStore::Impl::Stats() const {
   s.rejected_spans = rejected_spans_.load();
   for (int f = 0; f < internal::kFamilyCount; ++f) {
     uint64_t bytes = 0;
-    if (db_->db()->GetIntProperty(db_->cf(static_cast<internal::Family>(f)),
-                                  "rocksdb.live-sst-files-size", &bytes)) {
-      s.live_data_bytes += bytes;
+    if (!db_->db()->GetIntProperty(db_->cf(static_cast<internal::Family>(f)),
+                                   "rocksdb.live-sst-files-size", &bytes)) {
+      continue;
+    }
+    s.live_data_bytes += bytes;
+    switch (f) {
+      case internal::kCols:
+      case internal::kBlockMeta:
+        s.column_bytes += bytes;
+        break;
+      case internal::kPayload:
+        s.record_bytes += bytes;
+        break;
+      case internal::kStaging:
+      case internal::kOutbox:
+        s.staging_bytes += bytes;
+        break;
+      default:
+        s.index_bytes += bytes;
+        break;
     }
   }
   return s;
+}
+
+Status SpanStore::Impl::Compact() {
+  if (db_->read_only()) return Status::OK();
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (int f = 0; f < internal::kFamilyCount; ++f) {
+    auto* cf = db_->cf(static_cast<internal::Family>(f));
+    if (Status s = internal::FromRocks(db_->db()->Flush(rocksdb::FlushOptions(), cf), "flushing");
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = internal::FromRocks(db_->db()->CompactRange(co, cf, nullptr, nullptr),
+                                       "compacting");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::OK();
 }
 
 // The facade.
@@ -393,5 +429,6 @@ Result<RetentionResult> SpanStore::ApplyRetention(int64_t now_unix_nano) {
   return impl_->ApplyRetention(now_unix_nano);
 }
 StoreStats SpanStore::Stats() const { return impl_->Stats(); }
+Status SpanStore::Compact() { return impl_->Compact(); }
 
 }  // namespace roost

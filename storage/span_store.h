@@ -99,7 +99,12 @@ struct StoreStats {
   uint64_t committed_spans = 0;
   uint64_t duplicate_spans = 0;
   uint64_t rejected_spans = 0;
-  uint64_t live_data_bytes = 0;  // RocksDB's estimate of live SST bytes
+  // Bytes in RocksDB's live SST files (memtables not included; Compact() first for a figure):
+  uint64_t live_data_bytes = 0;    // everything
+  uint64_t column_bytes = 0;       // column chunks and block metas (what analytic scans read)
+  uint64_t record_bytes = 0;       // full span records (payload pages)
+  uint64_t index_bytes = 0;        // trace and session indexes, aggregates, dictionaries
+  uint64_t staging_bytes = 0;      // staging log and outbox
 };
 
 // The span store: durable, idempotent on (trace id, span id), columnar. A thin facade over the
@@ -162,6 +167,9 @@ class SpanStore {
   Result<RetentionResult> ApplyRetention(int64_t now_unix_nano);
 
   StoreStats Stats() const;
+
+  // Writes memtables out and compacts every family fully (space figures, maintenance). Slow.
+  Status Compact();
 
   class Impl;
 

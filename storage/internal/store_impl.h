@@ -69,6 +69,7 @@ class SpanStore::Impl {
   Result<std::vector<ProjectSummary>> ListProjects() const;
   Result<RetentionResult> ApplyRetention(int64_t now_unix_nano);
   StoreStats Stats() const;
+  Status Compact();
   const internal::Dictionary& dictionary() const { return dict_; }
 
  private:

@@ -1,0 +1,60 @@
+#include "api/app_handler.h"
+
+#include <memory>
+
+namespace roost::api {
+namespace {
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+Response Unauthorized() {
+  Response r = ErrorResponse(401, "missing or wrong API key: send Authorization: Bearer <key>");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+Response MethodNotAllowed(std::string_view allow) {
+  Response r = ErrorResponse(405, "method not allowed; use " + std::string(allow));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+}  // namespace
+
+bool IsAuthorized(const Request& request, const std::string& api_key) {
+  std::string_view auth = request.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer &&
+      ConstantTimeEquals(auth.substr(kBearer.size()), api_key)) {
+    return true;
+  }
+  std::string_view phoenix = request.Header("api_key");
+  return !phoenix.empty() && ConstantTimeEquals(phoenix, api_key);
+}
+
+Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
+  auto ingest = std::make_shared<TraceIngestHandler>(store, options.ingest);
+  return [ingest, options](const Request& request) -> Response {
+    if (request.path == "/healthz") {
+      if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
+      Response r;
+      r.body = R"({"status":"ok"})";
+      return r;
+    }
+    if (!options.api_key.empty() && !IsAuthorized(request, options.api_key)) {
+      return Unauthorized();
+    }
+    if (request.path == "/v1/traces") {
+      if (request.method != "POST") return MethodNotAllowed("POST");
+      return ingest->Handle(request);
+    }
+    return ErrorResponse(404, "no route for " + request.method + " " + request.path);
+  };
+}
+
+}  // namespace roost::api

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+#include "api/http_server.h"
+#include "api/trace_ingest_handler.h"
+#include "storage/span_store.h"
+
+namespace roost::api {
+
+struct AppOptions {
+  // When non-empty, every route but GET /healthz needs `Authorization: Bearer KEY` (or Phoenix's
+  // `api_key: KEY` header).
+  std::string api_key;
+  IngestOptions ingest;
+};
+
+// The whole HTTP surface of `roost serve`: authentication, then routing. `store` must outlive
+// the handler.
+Handler MakeAppHandler(SpanStore& store, const AppOptions& options);
+
+// True when `request` carries the key (constant-time comparison).
+bool IsAuthorized(const Request& request, const std::string& api_key);
+
+}  // namespace roost::api

@@ -1,0 +1,284 @@
+#include "api/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace roost::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+Request ToRequest(const http::request<http::string_body>& in) {
+  Request r;
+  r.method = std::string(in.method_string());
+  r.target = std::string(in.target());
+  std::string_view target(r.target);
+  size_t q = target.find('?');
+  r.path = PercentDecode(target.substr(0, q), false);
+  if (q != std::string_view::npos) r.query = ParseQuery(target.substr(q + 1));
+  for (const auto& field : in) {
+    std::string name = Lower(field.name_string());
+    auto [it, inserted] = r.headers.emplace(name, std::string(field.value()));
+    if (!inserted) it->second += ", " + std::string(field.value());
+  }
+  r.body = in.body();
+  return r;
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const ServerOptions& options, Handler handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        acceptor_(ioc_),
+        workers_(static_cast<size_t>(options.worker_threads > 0
+                                         ? options.worker_threads
+                                         : 4 * std::max(1u, std::thread::hardware_concurrency()))) {}
+
+  Status Listen();
+  void Run();
+  void Stop(std::chrono::milliseconds grace);
+  void Wait();
+  uint16_t port() const { return port_; }
+
+  const ServerOptions& options() const { return options_; }
+  std::atomic<bool>& stopping() { return stopping_; }
+  std::atomic<size_t>& in_flight() { return in_flight_; }
+  std::atomic<size_t>& connections() { return connections_; }
+  net::thread_pool& workers() { return workers_; }
+  Response Handle(const Request& request);
+
+ private:
+  void Accept();
+
+  const ServerOptions options_;
+  Handler handler_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::thread_pool workers_;
+  std::vector<std::thread> io_threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> in_flight_{0};
+  std::atomic<size_t> connections_{0};
+  uint16_t port_ = 0;
+  std::mutex stop_mu_;
+  bool stopped_ = false;  // guarded by stop_mu_
+  std::condition_variable stopped_cv_;
+};
+
+namespace {
+
+// One connection: reads requests one after another (keep-alive), hands each to the worker pool,
+// writes the response back on the connection's own executor.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {
+    server_.connections()++;
+  }
+  ~Session() { server_.connections()--; }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options().max_body_bytes);
+    parser_->header_limit(kMaxHeaderBytes);
+    stream_.expires_after(buffer_.size() > 0 ? server_.options().read_timeout
+                                             : server_.options().idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return WriteAndClose(ErrorResponse(
+          413, "request body exceeds the limit of " +
+                   std::to_string(server_.options().max_body_bytes) + " bytes (--max-body)"));
+    }
+    if (ec == http::error::header_limit) {
+      return WriteAndClose(ErrorResponse(431, "request headers are too large"));
+    }
+    if (ec) return WriteAndClose(ErrorResponse(400, "malformed HTTP request: " + ec.message()));
+    keep_alive_ = parser_->get().keep_alive();
+    version_ = parser_->get().version();
+    auto request = std::make_shared<Request>(ToRequest(parser_->get()));
+    parser_.reset();
+    stream_.expires_never();
+    server_.in_flight()++;
+    net::post(server_.workers(), [self = shared_from_this(), request] {
+      Response response = self->server_.Handle(*request);
+      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Write(std::move(response), /*close=*/false, /*counted=*/true);
+      });
+    });
+  }
+
+  void WriteAndClose(Response r) { Write(std::move(r), /*close=*/true, /*counted=*/false); }
+
+  // `counted`: the request is in the server's in-flight count until its response is written.
+  void Write(Response r, bool close, bool counted) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version_ == 0 ? 11 : version_);
+    res->set(http::field::server, "roost");
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    const bool keep = !close && keep_alive_ && !server_.stopping().load();
+    res->keep_alive(keep);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    stream_.expires_after(server_.options().read_timeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep, counted](beast::error_code ec,
+                                                                      size_t) {
+                        if (counted) self->server_.in_flight()--;
+                        if (ec || !keep) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpServer::Impl& server_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+Response HttpServer::Impl::Handle(const Request& request) {
+  try {
+    return handler_(request);
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} {} threw: {}", request.method, request.path, e.what());
+    return ErrorResponse(500, "internal error");
+  } catch (...) {
+    return ErrorResponse(500, "internal error");
+  }
+}
+
+Status HttpServer::Impl::Listen() {
+  beast::error_code ec;
+  net::ip::address address = net::ip::make_address(options_.host, ec);
+  if (ec) return Status::InvalidArgument("bad listen host '" + options_.host + "': " + ec.message());
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + options_.host + ":" +
+                               std::to_string(options_.port) + ": " + ec.message());
+  }
+  port_ = acceptor_.local_endpoint().port();
+  return Status::OK();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!acceptor_.is_open()) return;  // stopping
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (connections_.load() >= options_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<Session>(std::move(socket), *this)->Start();
+    }
+    if (acceptor_.is_open()) Accept();
+  });
+}
+
+void HttpServer::Impl::Run() {
+  Accept();
+  const int n = options_.io_threads > 0 ? options_.io_threads
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
+}
+
+void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) {
+    Wait();
+    return;
+  }
+  net::post(ioc_, [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  // Let requests already read finish (bounded by `grace`).
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ioc_.stop();
+  for (auto& t : io_threads_) t.join();
+  workers_.join();
+  {
+    std::lock_guard lock(stop_mu_);
+    stopped_ = true;
+  }
+  stopped_cv_.notify_all();
+}
+
+void HttpServer::Impl::Wait() {
+  std::unique_lock lock(stop_mu_);
+  stopped_cv_.wait(lock, [&] { return stopped_; });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
+                                                      Handler handler) {
+  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  if (Status s = impl->Listen(); !s.ok()) return s;
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
+void HttpServer::Wait() { impl_->Wait(); }
+
+}  // namespace roost::api

@@ -1,0 +1,85 @@
+#include "api/trace_ingest_handler.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "ingest/decompress.h"
+#include "ingest/export_response.h"
+#include "ingest/json_decoder.h"
+#include "ingest/protobuf_decoder.h"
+
+namespace roost::api {
+namespace {
+
+enum class BodyFormat { kProtobuf, kJson, kOther };
+
+// The media type of a Content-Type header, lowercased, without parameters.
+BodyFormat FormatOf(std::string_view content_type) {
+  std::string media(content_type.substr(0, content_type.find(';')));
+  media.erase(std::remove_if(media.begin(), media.end(),
+                             [](unsigned char c) { return std::isspace(c); }),
+              media.end());
+  std::transform(media.begin(), media.end(), media.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (media == "application/x-protobuf" || media == "application/protobuf") {
+    return BodyFormat::kProtobuf;
+  }
+  if (media == "application/json") return BodyFormat::kJson;
+  return BodyFormat::kOther;
+}
+
+}  // namespace
+
+Response TraceIngestHandler::Handle(const Request& request) const {
+  const BodyFormat format = FormatOf(request.Header("content-type"));
+  if (format == BodyFormat::kOther) {
+    return ErrorResponse(415, "unsupported Content-Type '" +
+                                  std::string(request.Header("content-type")) +
+                                  "': send application/x-protobuf or application/json");
+  }
+  Result<ingest::ContentEncoding> encoding =
+      ingest::ParseContentEncoding(request.Header("content-encoding"));
+  if (!encoding.ok()) return ErrorResponse(415, encoding.status().message());
+  Result<std::string> body =
+      ingest::Decompress(request.body, *encoding, options_.max_decompressed_bytes);
+  if (!body.ok()) {
+    const bool too_big = body.status().message().find("limit") != std::string::npos;
+    return ErrorResponse(too_big ? 413 : 400, body.status().message());
+  }
+  ingest::DecodeOptions decode;
+  decode.project_header = std::string(request.Header("x-project-name"));
+  Result<ingest::DecodedBatch> batch = format == BodyFormat::kProtobuf
+                                           ? ingest::DecodeProtobuf(*body, decode)
+                                           : ingest::DecodeJson(*body, decode);
+  if (!batch.ok()) return ErrorResponse(400, batch.status().message());
+
+  uint64_t rejected = batch->rejected_count;
+  std::string message = ingest::DescribeRejections(*batch);
+  if (!batch->spans.empty()) {
+    Result<WriteResult> written = store_.Write(std::move(batch->spans));
+    if (!written.ok()) {
+      if (written.status().IsUnavailable()) {
+        Response r = ErrorResponse(503, written.status().message());
+        r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+        return r;
+      }
+      return ErrorResponse(500, "storing spans failed: " + written.status().message());
+    }
+    rejected += written->rejected.size();
+    for (const RejectedSpan& r : written->rejected) {
+      if (!message.empty()) message += "; ";
+      message += r.reason;
+    }
+  }
+  Response r;
+  if (format == BodyFormat::kProtobuf) {
+    r.content_type = "application/x-protobuf";
+    r.body = ingest::EncodeExportResponseProtobuf(rejected, message);
+  } else {
+    r.content_type = "application/json";
+    r.body = ingest::EncodeExportResponseJson(rejected, message);
+  }
+  return r;
+}
+
+}  // namespace roost::api

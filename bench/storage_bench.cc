@@ -1,0 +1,168 @@
+// Storage benchmarks: write throughput (realistic `roost gen` spans, batches of 1,000, WAL on,
+// no fsync, sealing included), column scans, and bytes on disk per span.
+//
+// ROOST_BENCH_SPANS sets the data size (default 1,000,000; bench/RESULTS.md records 10,000,000).
+// ROOST_BENCH_DIR sets where data dirs go (default: the system temp dir).
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "storage/span_store.h"
+#include "tools/workload/span_generator.h"
+
+namespace roost {
+namespace {
+
+constexpr int64_t kEnd = 1'764'000'000'000'000'000;  // fixed period end: repeatable data
+
+uint64_t BenchSpans() {
+  const char* env = std::getenv("ROOST_BENCH_SPANS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : 1'000'000;
+}
+
+std::filesystem::path BenchDir(const std::string& name) {
+  const char* env = std::getenv("ROOST_BENCH_DIR");
+  std::filesystem::path base = env != nullptr ? env : std::filesystem::temp_directory_path();
+  return base / ("roost_bench_" + name);
+}
+
+// Pre-generated batches, so that the write benchmark measures the store, not the generator.
+const std::vector<std::vector<Span>>& Batches(uint64_t spans, uint64_t salt) {
+  static std::mutex mu;
+  static std::map<std::pair<uint64_t, uint64_t>, std::vector<std::vector<Span>>> cache;
+  std::lock_guard lock(mu);
+  auto& out = cache[{spans, salt}];
+  if (out.empty()) {
+    workload::GeneratorOptions o;
+    o.total_spans = spans;
+    o.days = 30;
+    o.end_unix_nano = kEnd;
+    o.id_salt = salt;
+    workload::SpanGenerator gen(o);
+    for (;;) {
+      std::vector<Span> batch;
+      if (gen.Next(1000, &batch) == 0) break;
+      out.push_back(std::move(batch));
+    }
+  }
+  return out;
+}
+
+// Writes all batches from `threads` threads; returns spans stored.
+uint64_t WriteAll(SpanStore& store, const std::vector<std::vector<Span>>& batches, int threads) {
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> stored{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < batches.size(); i = next++) {
+        for (int attempt = 0; attempt < 100000; ++attempt) {
+          Result<WriteResult> r = store.Write(batches[i]);
+          if (r.ok()) {
+            stored += r->stored;
+            break;
+          }
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return stored;
+}
+
+void BM_Write(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const uint64_t spans = BenchSpans();
+  uint64_t salt = 0;
+  uint64_t total = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto& batches = Batches(spans, ++salt);
+    auto dir = BenchDir("write");
+    std::filesystem::remove_all(dir);
+    StoreOptions options;
+    options.path = dir;
+    auto store = SpanStore::Open(options);
+    if (!store.ok()) {
+      state.SkipWithError(store.status().ToString().c_str());
+      return;
+    }
+    state.ResumeTiming();
+    total += WriteAll(**store, batches, threads);
+    if (!(*store)->Flush().ok()) state.SkipWithError("flush failed");
+    state.PauseTiming();
+    store->reset();
+    std::filesystem::remove_all(dir);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(total));
+}
+BENCHMARK(BM_Write)->Arg(1)->Arg(4)->Arg(8)->Unit(benchmark::kMillisecond)->Iterations(1)
+    ->UseRealTime();
+
+// A store with BenchSpans() spans, built once and kept for the read benchmarks.
+SpanStore& ScanStore() {
+  static std::unique_ptr<SpanStore> store = [] {
+    auto dir = BenchDir("scan");
+    std::filesystem::remove_all(dir);
+    StoreOptions options;
+    options.path = dir;
+    auto s = SpanStore::Open(options);
+    if (!s.ok()) std::abort();
+    WriteAll(**s, Batches(BenchSpans(), 1000), 4);
+    if (!(*s)->Flush().ok()) std::abort();
+    return std::move(*s);
+  }();
+  return *store;
+}
+
+void BM_ScanDurationModelKind(benchmark::State& state) {
+  SpanStore& store = ScanStore();
+  ScanRequest req;
+  req.columns = {Column::kDuration, Column::kModel, Column::kKind};
+  uint64_t rows = 0;
+  for (auto _ : state) {
+    int64_t sum = 0;
+    uint64_t n = 0;
+    Status s = store.Scan(req, [&](const ColumnView& v) {
+      for (size_t r = 0; r < v.rows; ++r) {
+        sum += v.duration[r] + v.model[r] + v.kind[r];
+      }
+      n += v.rows;
+      return Status::OK();
+    });
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    benchmark::DoNotOptimize(sum);
+    rows += n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+}
+BENCHMARK(BM_ScanDurationModelKind)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BytesPerSpan(benchmark::State& state) {
+  SpanStore& store = ScanStore();
+  for (auto _ : state) {
+    if (Status s = store.Compact(); !s.ok()) state.SkipWithError(s.ToString().c_str());
+  }
+  StoreStats stats = store.Stats();
+  const auto n = static_cast<double>(BenchSpans());
+  state.counters["columns_B_per_span"] = static_cast<double>(stats.column_bytes) / n;
+  state.counters["records_B_per_span"] = static_cast<double>(stats.record_bytes) / n;
+  state.counters["indexes_B_per_span"] = static_cast<double>(stats.index_bytes) / n;
+  state.counters["staging_B_per_span"] = static_cast<double>(stats.staging_bytes) / n;
+  state.counters["total_B_per_span"] = static_cast<double>(stats.live_data_bytes) / n;
+}
+BENCHMARK(BM_BytesPerSpan)->Iterations(1);
+
+}  // namespace
+}  // namespace roost
+
+BENCHMARK_MAIN();

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace roost::cli {
+
+// Each adds one subcommand (and its callback) to the `roost` command line. A callback that fails
+// prints a message on stderr and exits non-zero through CLI::RuntimeError.
+void AddGenCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
+void AddStatsCommand(CLI::App& app);
+
+}  // namespace roost::cli

@@ -1,0 +1,164 @@
+// `roost serve`: the OTLP ingest and query server on an embedded data dir.
+
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "api/app_handler.h"
+#include "api/http_server.h"
+#include "storage/span_store.h"
+#include "tools/roost/commands.h"
+#include "tools/roost/store_flags.h"
+
+namespace roost::cli {
+namespace {
+
+struct ServeFlags {
+  std::string data = "./roost-data";
+  std::string listen = "127.0.0.1:6006";
+  std::string api_key;
+  std::string retention;
+  bool insecure = false;
+  bool sync = false;
+  size_t max_body = size_t{32} << 20;
+  size_t max_decompressed = size_t{256} << 20;
+  size_t max_connections = 1024;
+};
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Splits "host:port" (IPv6 as "[::1]:6006").
+void ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size()) {
+    Fail("--listen must be HOST:PORT, got '" + listen + "'");
+  }
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  if (*host == "localhost") *host = "127.0.0.1";
+  const std::string p = listen.substr(colon + 1);
+  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 ||
+      std::stoul(p) > 65535) {
+    Fail("--listen port must be a number in [0, 65535], got '" + p + "'");
+  }
+  *port = static_cast<uint16_t>(std::stoul(p));
+}
+
+// Applies retention at start and then hourly until stopped.
+class RetentionTimer {
+ public:
+  explicit RetentionTimer(SpanStore& store) : thread_([this, &store] { Run(store); }) {}
+  ~RetentionTimer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run(SpanStore& store) {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      Result<RetentionResult> r = store.ApplyRetention(now);
+      if (!r.ok()) spdlog::error("retention: {}", r.status().ToString());
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::hours(1), [&] { return stop_; });
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+void RunServe(const ServeFlags& f) {
+  api::ServerOptions server;
+  ParseListen(f.listen, &server.host, &server.port);
+  if (!IsLoopback(server.host) && f.api_key.empty() && !f.insecure) {
+    Fail("refusing to listen on non-loopback address " + server.host +
+         " without --api-key (pass --insecure to do it anyway)");
+  }
+  server.max_body_bytes = f.max_body;
+  server.max_connections = f.max_connections;
+  StoreOptions store_options;
+  store_options.path = f.data;
+  store_options.sync = f.sync;
+  if (!f.retention.empty()) {
+    Result<std::chrono::seconds> retention = ParseDuration(f.retention);
+    if (!retention.ok()) Fail("--retention: " + retention.status().message());
+    store_options.retention = *retention;
+  }
+
+  // Signals are taken synchronously by this thread; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(store_options);
+  if (!store.ok()) Fail(store.status().ToString());
+  std::unique_ptr<RetentionTimer> retention;
+  if (store_options.retention.count() > 0) retention = std::make_unique<RetentionTimer>(**store);
+
+  api::AppOptions app;
+  app.api_key = f.api_key;
+  app.ingest.max_decompressed_bytes = f.max_decompressed;
+  Result<std::unique_ptr<api::HttpServer>> http =
+      api::HttpServer::Start(server, api::MakeAppHandler(**store, app));
+  if (!http.ok()) Fail(http.status().ToString());
+  std::printf("roost listening on http://%s:%u (data dir %s%s)\n",
+              server.host.find(':') != std::string::npos ? ("[" + server.host + "]").c_str()
+                                                         : server.host.c_str(),
+              static_cast<unsigned>((*http)->port()), f.data.c_str(),
+              f.api_key.empty() ? "" : ", api key required");
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  (*http)->Stop(std::chrono::seconds(10));
+  retention.reset();
+  if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("final seal: {}", s.ToString());
+  store->reset();
+  std::printf("roost stopped\n");
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Accept OTLP traces and answer queries over HTTP");
+  cmd->add_option("--data", f->data, "Data dir (created if missing)")->envname("ROOST_DATA");
+  cmd->add_option("--listen", f->listen, "HOST:PORT to listen on")->envname("ROOST_LISTEN");
+  cmd->add_option("--api-key", f->api_key, "Require this key (Authorization: Bearer KEY)")
+      ->envname("ROOST_API_KEY");
+  cmd->add_option("--retention", f->retention, "Keep this long, e.g. 30d (default: forever)")
+      ->envname("ROOST_RETENTION");
+  cmd->add_flag("--insecure", f->insecure, "Allow a non-loopback address without an api key");
+  cmd->add_flag("--sync", f->sync, "fsync every commit (power-loss safe acknowledgements)");
+  cmd->add_option("--max-body", f->max_body, "Largest request body on the wire, bytes");
+  cmd->add_option("--max-decompressed", f->max_decompressed,
+                  "Largest request body after gzip/deflate, bytes");
+  cmd->add_option("--max-connections", f->max_connections, "Concurrent connection cap");
+  cmd->callback([f] { RunServe(*f); });
+}
+
+}  // namespace roost::cli
