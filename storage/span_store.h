@@ -31,9 +31,9 @@ struct StoreOptions {
   // Seal an open block when it holds this many rows.
   size_t max_block_rows = 65536;
   // Seal the oldest open blocks while the open rows exceed this many (bounds memory).
-  size_t max_open_rows = 1 << 20;
+  size_t max_open_rows = 1 << 18;
   // Seal an open block nobody wrote to for this long.
-  std::chrono::milliseconds seal_idle{std::chrono::seconds(10)};
+  std::chrono::milliseconds seal_idle{std::chrono::seconds(2)};
   // Run sealing in a background thread; when off, only Flush() seals (tests).
   bool background_sealing = true;
   // Group commit bounds: spans per commit, and how many spans may wait in the queue before Write

@@ -59,6 +59,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocks
   o.compression = rocksdb::kLZ4Compression;
   o.bottommost_compression = rocksdb::kZSTD;
   o.level_compaction_dynamic_level_bytes = true;
+  // Room to absorb bursts while a flush runs, instead of stalling writers.
+  o.max_write_buffer_number = 4;
   switch (f) {
     case kStaging:
       // Written once, deleted soon after sealing: keep flushes cheap.
@@ -67,7 +69,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocks
       o.write_buffer_size = 128 << 20;
       break;
     case kPayload:
-      o.compression = rocksdb::kZSTD;
+      // LZ4 where data is rewritten soon (flushes), zstd where it rests (bottommost level).
+      o.compression = rocksdb::kLZ4Compression;
+      o.bottommost_compression = rocksdb::kZSTD;
       t.block_size = 64 * 1024;
       o.write_buffer_size = 64 << 20;
       break;
@@ -133,7 +137,6 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.max_total_wal_size = 512 << 20;
-  db_options.wal_compression = rocksdb::kZSTD;
   db_options.enable_pipelined_write = true;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
