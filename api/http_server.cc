@@ -23,6 +23,8 @@ using tcp = net::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
+std::string_view Std(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -32,16 +34,16 @@ std::string Lower(std::string_view s) {
 
 Request ToRequest(const http::request<http::string_body>& in) {
   Request r;
-  r.method = std::string(in.method_string());
-  r.target = std::string(in.target());
+  r.method = std::string(Std(in.method_string()));
+  r.target = std::string(Std(in.target()));
   std::string_view target(r.target);
   size_t q = target.find('?');
   r.path = PercentDecode(target.substr(0, q), false);
   if (q != std::string_view::npos) r.query = ParseQuery(target.substr(q + 1));
   for (const auto& field : in) {
-    std::string name = Lower(field.name_string());
-    auto [it, inserted] = r.headers.emplace(name, std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
+    std::string name = Lower(Std(field.name_string()));
+    auto [it, inserted] = r.headers.emplace(name, std::string(Std(field.value())));
+    if (!inserted) it->second += ", " + std::string(Std(field.value()));
   }
   r.body = in.body();
   return r;
