@@ -157,7 +157,7 @@ void BM_BytesPerSpan(benchmark::State& state) {
   state.counters["columns_B_per_span"] = static_cast<double>(stats.column_bytes) / n;
   state.counters["records_B_per_span"] = static_cast<double>(stats.record_bytes) / n;
   state.counters["indexes_B_per_span"] = static_cast<double>(stats.index_bytes) / n;
-  state.counters["staging_B_per_span"] = static_cast<double>(stats.staging_bytes) / n;
+  state.counters["outbox_B_per_span"] = static_cast<double>(stats.outbox_bytes) / n;
   state.counters["total_B_per_span"] = static_cast<double>(stats.live_data_bytes) / n;
 }
 BENCHMARK(BM_BytesPerSpan)->Iterations(1);

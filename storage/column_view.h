@@ -24,8 +24,9 @@ enum class Column : uint8_t {
   kSpanId = 13,           // 8 bytes per row
   kParentSpanId = 14,     // 8 bytes per row, all zero = root
   kUser = 15,             // uint32 user dictionary id, 0 = none
+  kRecordRef = 16,        // uint64 where the whole record is (commit seq << 24 | row)
 };
-inline constexpr int kColumnCount = 16;
+inline constexpr int kColumnCount = 17;
 
 // The string dictionaries behind dictionary-id columns (store-wide, append-only; id 0 is the
 // empty string, "none"). On disk: never renumber.
@@ -104,6 +105,7 @@ struct ColumnView {
   ColumnSpan<uint32_t> total_tokens;
   ColumnSpan<int64_t> cost_micros;
   ColumnSpan<uint64_t> span_hash;
+  ColumnSpan<uint64_t> record_ref;
   const uint8_t* trace_id = nullptr;        // 16 * rows bytes
   const uint8_t* span_id = nullptr;         // 8 * rows bytes
   const uint8_t* parent_span_id = nullptr;  // 8 * rows bytes

@@ -5,11 +5,10 @@
 //
 //   family        key bytes                                                      value
 //   ------------  -------------------------------------------------------------  ----------------
-//   staging       | seq u64 |                                                     RecordPack
+//   payload       | seq u64 | page u32 |                                          RecordPack
 //   outbox        | seq u64 |                                                     rows u32
 //   cols          | project u32 | bucket u32 | block u64 | column u8 |           ColumnChunk (fb)
 //   blockmeta     | project u32 | bucket u32 | block u64 |                       BlockMeta (fb)
-//   payload       | project u32 | bucket u32 | block u64 | page u32 |            RecordPack
 //   trace_idx     | trace id 16B | project u32 | bucket u32 | block u64 |        empty
 //   session_idx   | project u32 | session u32 | bucket u32 | block u64 |         rows u32
 //   agg           | project u32 | bucket u32 | dimension u8 | id u32 |          AggValue (fb)
@@ -17,7 +16,9 @@
 //                 | kind|0x80 u8 | id u32 |                                      string bytes
 //   meta          | ascii name ... |                                              per name
 //
-// project, session and the ids in agg are dictionary ids (dict family); 0 means "none".
+// seq numbers group commits; a payload page holds up to 256 whole span records of one commit, in
+// arrival order, and is written once, by that commit (sealed blocks point at records by
+// RecordRef). project, session and the ids in agg are dictionary ids (dict family); 0 = "none".
 // bucket = start time in whole hours since the Unix epoch.
 
 #include <array>
@@ -91,11 +92,20 @@ inline std::string EncodeColumnKey(const BlockKey& k, uint8_t column) {
   PutU8(&out, column);
   return out;
 }
-inline std::string EncodePayloadKey(const BlockKey& k, uint32_t page) {
-  std::string out = EncodeBlockKey(k);
+inline constexpr uint32_t kPayloadPageRows = 256;
+inline constexpr size_t kPayloadKeySize = 12;
+inline std::string EncodePayloadKey(uint64_t seq, uint32_t page) {
+  std::string out;
+  PutU64(&out, seq);
   PutU32(&out, page);
   return out;
 }
+
+// Where a span's whole record lives: commit seq (40 bits) and row within the commit (24 bits).
+inline constexpr uint32_t kMaxCommitRows = 1u << 24;
+inline uint64_t MakeRecordRef(uint64_t seq, uint32_t row) { return seq << 24 | row; }
+inline uint64_t RecordRefSeq(uint64_t ref) { return ref >> 24; }
+inline uint32_t RecordRefRow(uint64_t ref) { return static_cast<uint32_t>(ref & 0xffffff); }
 // Prefix of every block key of `project` with bucket >= `bucket`.
 inline std::string EncodeProjectBucketPrefix(uint32_t project, uint32_t bucket) {
   std::string out;

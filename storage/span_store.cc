@@ -117,9 +117,7 @@ Result<std::vector<Span>> SpanStore::Impl::ReadSpans(const ColumnView& view,
   BlockReader reader(*db_, &column_cache_, nullptr);
   Result<BlockInfo> info = reader.ReadInfo({view.project, view.bucket, view.block});
   if (!info.ok()) return info.status();
-  std::vector<uint32_t> sorted(rows);
-  std::sort(sorted.begin(), sorted.end());
-  return reader.ReadSpans(*info, sorted);
+  return reader.ReadSpans(*info, rows);
 }
 
 namespace {
@@ -336,9 +334,8 @@ StoreStats SpanStore::Impl::Stats() const {
       case internal::kPayload:
         s.record_bytes += bytes;
         break;
-      case internal::kStaging:
       case internal::kOutbox:
-        s.staging_bytes += bytes;
+        s.outbox_bytes += bytes;
         break;
       default:
         s.index_bytes += bytes;

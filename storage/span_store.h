@@ -104,7 +104,7 @@ struct StoreStats {
   uint64_t column_bytes = 0;       // column chunks and block metas (what analytic scans read)
   uint64_t record_bytes = 0;       // full span records (payload pages)
   uint64_t index_bytes = 0;        // trace and session indexes, aggregates, dictionaries
-  uint64_t staging_bytes = 0;      // staging log and outbox
+  uint64_t outbox_bytes = 0;       // replication queue
 };
 
 // The span store: durable, idempotent on (trace id, span id), columnar. A thin facade over the

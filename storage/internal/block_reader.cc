@@ -1,5 +1,7 @@
 #include "storage/internal/block_reader.h"
 
+#include <map>
+
 #include <flatbuffers/flatbuffers.h>
 
 #include "storage/internal/aligned_value.h"
@@ -29,10 +31,7 @@ Result<BlockInfo> DecodeBlockInfo(const keys::BlockKey& key, std::string_view va
   info.rows = m->rows();
   info.min_start = m->min_start();
   info.max_start = m->max_start();
-  info.payload_pages = m->payload_pages();
-  info.page_rows = m->page_rows();
-  if (info.rows == 0 || info.page_rows == 0 ||
-      info.payload_pages != (info.rows + info.page_rows - 1) / info.page_rows) {
+  if (info.rows == 0 || info.min_start > info.max_start) {
     return Status::Corruption("meta of " + BlockName(key) + " is inconsistent");
   }
   return info;
@@ -139,38 +138,48 @@ Status BlockReader::ReadColumns(const BlockInfo& info, ColumnSet columns, Column
 
 Result<std::vector<Span>> BlockReader::ReadSpans(const BlockInfo& info,
                                                  const std::vector<uint32_t>& rows) const {
-  std::vector<Span> out;
-  out.reserve(rows.size());
+  ColumnView view;
+  std::vector<std::shared_ptr<const ColumnChunkData>> keep;
+  if (Status s = ReadColumns(info, {Column::kRecordRef}, &view, &keep); !s.ok()) return s;
+  std::vector<uint64_t> refs;
+  refs.reserve(rows.size());
   const std::string where = BlockName(info.key);
-  uint32_t loaded_page = UINT32_MAX;
-  std::string page;
   for (uint32_t row : rows) {
     if (row >= info.rows) return Status::InvalidArgument("row out of range in " + where);
-    uint32_t p = row / info.page_rows;
-    if (p != loaded_page) {
+    refs.push_back(view.record_ref[row]);
+  }
+  return ReadRecords(refs, where);
+}
+
+Result<std::vector<Span>> BlockReader::ReadRecords(const std::vector<uint64_t>& refs,
+                                                   const std::string& where) const {
+  std::vector<Span> out;
+  out.reserve(refs.size());
+  // Records of one trace or session mostly share a page: read each page once.
+  std::map<std::pair<uint64_t, uint32_t>, std::string> pages;
+  for (uint64_t ref : refs) {
+    const uint64_t seq = keys::RecordRefSeq(ref);
+    const uint32_t row = keys::RecordRefRow(ref);
+    const uint32_t page_no = row / keys::kPayloadPageRows;
+    auto [it, inserted] = pages.try_emplace({seq, page_no});
+    const std::string page_name =
+        "payload page " + std::to_string(page_no) + " of commit " + std::to_string(seq);
+    if (inserted) {
       rocksdb::Status s = db_.db()->Get(Options(), db_.cf(kPayload),
-                                        keys::EncodePayloadKey(info.key, p), &page);
+                                        keys::EncodePayloadKey(seq, page_no), &it->second);
       if (s.IsNotFound()) {
-        return Status::Corruption("payload page " + std::to_string(p) + " of " + where +
-                                  " is missing");
+        return Status::Corruption(page_name + " (referenced by " + where + ") is missing");
       }
-      if (!s.ok()) return FromRocks(s, "reading payload of " + where);
-      loaded_page = p;
+      if (!s.ok()) return FromRocks(s, "reading " + page_name);
     }
     // std::string storage is at least 8-aligned, as RecordPack records require.
-    Result<RecordPackReader> pack = RecordPackReader::Open(page);
-    if (!pack.ok()) {
-      return Status::Corruption("payload page " + std::to_string(p) + " of " + where + ": " +
-                                pack.status().message());
-    }
-    uint32_t index = row % info.page_rows;
-    if (index >= pack->count()) {
-      return Status::Corruption("payload page " + std::to_string(p) + " of " + where +
-                                " is short");
-    }
+    Result<RecordPackReader> pack = RecordPackReader::Open(it->second);
+    if (!pack.ok()) return Status::Corruption(page_name + ": " + pack.status().message());
+    const uint32_t index = row % keys::kPayloadPageRows;
+    if (index >= pack->count()) return Status::Corruption(page_name + " is short");
     Result<Span> span = DecodeSpanRecord(pack->Record(index));
     if (!span.ok()) {
-      return Status::Corruption("row " + std::to_string(row) + " of " + where + ": " +
+      return Status::Corruption("record " + std::to_string(index) + " of " + page_name + ": " +
                                 span.status().message());
     }
     out.push_back(std::move(*span));

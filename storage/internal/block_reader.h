@@ -24,8 +24,6 @@ struct BlockInfo {
   uint32_t rows = 0;
   int64_t min_start = 0;
   int64_t max_start = 0;
-  uint32_t payload_pages = 0;
-  uint32_t page_rows = 0;
 };
 
 // Reads sealed blocks at a RocksDB snapshot. Thread-safe; cheap to construct.
@@ -47,9 +45,13 @@ class BlockReader {
   Status ReadColumns(const BlockInfo& info, ColumnSet columns, ColumnView* view,
                      std::vector<std::shared_ptr<const ColumnChunkData>>* keep) const;
 
-  // Whole spans of the given rows (ascending) of a block.
+  // Whole spans of the given rows of a block, in the order given.
   Result<std::vector<Span>> ReadSpans(const BlockInfo& info,
                                       const std::vector<uint32_t>& rows) const;
+
+  // Whole spans by RecordRef, in the order given. `where` names the referrer in errors.
+  Result<std::vector<Span>> ReadRecords(const std::vector<uint64_t>& refs,
+                                        const std::string& where) const;
 
  private:
   rocksdb::ReadOptions Options() const;

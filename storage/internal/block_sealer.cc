@@ -10,7 +10,6 @@
 #include "storage/aggregate.h"
 #include "storage/internal/agg_merge_operator.h"
 #include "storage/internal/column_chunk.h"
-#include "storage/internal/record_pack.h"
 #include "storage/key_codec.h"
 #include "storage/schema/roost_generated.h"
 
@@ -59,7 +58,7 @@ void AddToAggregate(Aggregate* agg, const RowData& r) {
 }
 
 std::string EncodeBlockMeta(const std::vector<RowData>& rows, const std::vector<uint32_t>& order,
-                            const OpenBlock& block, uint32_t pages) {
+                            const OpenBlock& block) {
   std::vector<uint32_t> models, names;
   uint32_t kinds = 0, errors = 0;
   uint64_t prompt = 0, completion = 0, total = 0;
@@ -97,8 +96,6 @@ std::string EncodeBlockMeta(const std::vector<RowData>& rows, const std::vector<
   m.add_completion_tokens(completion);
   m.add_total_tokens(total);
   m.add_cost_micros(cost);
-  m.add_payload_pages(pages);
-  m.add_page_rows(kPayloadPageRows);
   m.add_first_seq(block.first_seq());
   m.add_last_seq(block.last_seq());
   b.Finish(m.Finish());
@@ -157,6 +154,8 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   {
     auto v = Gather<uint64_t>(rows, order, [](const RowData& r) { return r.hash; });
     PutColumn(batch, db, key, Column::kSpanHash, v.data(), rn);
+    auto refs = Gather<uint64_t>(rows, order, [](const RowData& r) { return r.ref; });
+    PutColumn(batch, db, key, Column::kRecordRef, refs.data(), rn);
   }
   {
     auto t = GatherIds<16>(rows, order, [](const RowData& r) -> const auto& { return r.trace; });
@@ -167,17 +166,7 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
     PutColumn(batch, db, key, Column::kParentSpanId, p.data(), rn);
   }
 
-  // Payload pages, in the same (sorted) row order as the columns.
-  uint32_t pages = 0;
-  for (size_t first = 0; first < n; first += kPayloadPageRows, ++pages) {
-    RecordPackBuilder pack(kPayloadPageRows);
-    size_t last = std::min(n, first + kPayloadPageRows);
-    for (size_t k = first; k < last; ++k) pack.Add(rows[order[k]].record);
-    batch->Put(db.cf(kPayload), keys::EncodePayloadKey(key, pages), pack.Finish())
-        .PermitUncheckedError();
-  }
-  batch->Put(db.cf(kBlockMeta), keys::EncodeBlockKey(key),
-             EncodeBlockMeta(rows, order, block, pages))
+  batch->Put(db.cf(kBlockMeta), keys::EncodeBlockKey(key), EncodeBlockMeta(rows, order, block))
       .PermitUncheckedError();
 
   // Index entries: one per (trace, block) and per (session, block), never per span.

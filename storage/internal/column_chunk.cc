@@ -21,6 +21,7 @@ ColumnType TypeOf(Column column) {
     case Column::kParentSpanId:
       return ColumnType::kU8;
     case Column::kSpanHash:
+    case Column::kRecordRef:
       return ColumnType::kU64;
     default:
       return ColumnType::kU32;
@@ -179,6 +180,9 @@ void ColumnChunkData::Fill(ColumnView* v) const {
       break;
     case Column::kSpanHash:
       v->span_hash = {values_, n};
+      break;
+    case Column::kRecordRef:
+      v->record_ref = {values_, n};
       break;
     case Column::kTraceId:
       v->trace_id = static_cast<const uint8_t*>(values_);

@@ -21,6 +21,7 @@ struct OpenBlock::Segment {
         completion(std::make_unique_for_overwrite<uint32_t[]>(cap)),
         total(std::make_unique_for_overwrite<uint32_t[]>(cap)),
         hash(std::make_unique_for_overwrite<uint64_t[]>(cap)),
+        ref(std::make_unique_for_overwrite<uint64_t[]>(cap)),
         trace(std::make_unique_for_overwrite<uint8_t[]>(cap * 16)),
         span(std::make_unique_for_overwrite<uint8_t[]>(cap * 8)),
         parent(std::make_unique_for_overwrite<uint8_t[]>(cap * 8)),
@@ -29,7 +30,7 @@ struct OpenBlock::Segment {
   std::unique_ptr<int64_t[]> start, duration, cost;
   std::unique_ptr<uint8_t[]> kind, status;
   std::unique_ptr<uint32_t[]> name, model, session, user, prompt, completion, total;
-  std::unique_ptr<uint64_t[]> hash;
+  std::unique_ptr<uint64_t[]> hash, ref;
   std::unique_ptr<uint8_t[]> trace, span, parent;
   std::unique_ptr<std::string_view[]> record;
 };
@@ -46,7 +47,7 @@ size_t OpenBlock::SegmentOf(size_t row, size_t* offset) {
   return k;
 }
 
-void OpenBlock::KeepAlive(std::shared_ptr<const std::string> pack) {
+void OpenBlock::KeepAlive(std::shared_ptr<const void> pack) {
   if (packs_.empty() || packs_.back() != pack) packs_.push_back(std::move(pack));
 }
 
@@ -68,6 +69,7 @@ void OpenBlock::Append(const RowData& row, uint64_t seq) {
   s.completion[off] = row.completion_tokens;
   s.total[off] = row.total_tokens;
   s.hash[off] = row.hash;
+  s.ref[off] = row.ref;
   std::memcpy(&s.trace[off * 16], row.trace.data(), 16);
   std::memcpy(&s.span[off * 8], row.span.data(), 8);
   std::memcpy(&s.parent[off * 8], row.parent.data(), 8);
@@ -105,6 +107,7 @@ Status OpenBlock::ForEachView(size_t n, ColumnSet columns,
     if (columns.Has(Column::kTotalTokens)) v.total_tokens = {s.total.get(), rows};
     if (columns.Has(Column::kCostMicros)) v.cost_micros = {s.cost.get(), rows};
     if (columns.Has(Column::kSpanHash)) v.span_hash = {s.hash.get(), rows};
+    if (columns.Has(Column::kRecordRef)) v.record_ref = {s.ref.get(), rows};
     if (columns.Has(Column::kTraceId)) v.trace_id = s.trace.get();
     if (columns.Has(Column::kSpanId)) v.span_id = s.span.get();
     if (columns.Has(Column::kParentSpanId)) v.parent_span_id = s.parent.get();
@@ -131,6 +134,7 @@ RowData OpenBlock::Row(size_t row) const {
   r.completion_tokens = s.completion[off];
   r.total_tokens = s.total[off];
   r.hash = s.hash[off];
+  r.ref = s.ref[off];
   std::memcpy(r.trace.data(), &s.trace[off * 16], 16);
   std::memcpy(r.span.data(), &s.span[off * 8], 8);
   std::memcpy(r.parent.data(), &s.parent[off * 8], 8);

@@ -32,7 +32,8 @@ struct RowData {
   std::array<uint8_t, 16> trace{};
   std::array<uint8_t, 8> span{};
   std::array<uint8_t, 8> parent{};
-  std::string_view record;  // the whole span (SpanRecord), inside a staging pack
+  uint64_t ref = 0;          // where the record is stored (keys::MakeRecordRef)
+  std::string_view record;  // the whole span (SpanRecord), inside a payload page in memory
 };
 
 // The rows of one (project, bucket) not yet sealed, column-wise, in arrival order.
@@ -52,9 +53,9 @@ class OpenBlock {
   OpenBlock(const OpenBlock&) = delete;
   OpenBlock& operator=(const OpenBlock&) = delete;
 
-  // Writer only. Keeps `pack` (the staging value holding appended rows' records) alive as long
-  // as this block. Call before appending rows whose record points into it.
-  void KeepAlive(std::shared_ptr<const std::string> pack);
+  // Writer only. Keeps `pages` (the payload pages holding appended rows' records) alive as long
+  // as this block. Call before appending rows whose record points into them.
+  void KeepAlive(std::shared_ptr<const void> pages);
   // Writer only. REQUIRES: appended() < kCapacity. Invisible to readers until Publish().
   void Append(const RowData& row, uint64_t seq);
   void Publish() { published_.store(appended_, std::memory_order_release); }
@@ -90,7 +91,7 @@ class OpenBlock {
   std::atomic<size_t> published_{0};
   std::atomic<int64_t> last_append_ns_{0};
   std::array<std::unique_ptr<Segment>, kSegments> segments_;
-  std::vector<std::shared_ptr<const std::string>> packs_;  // writer only until frozen
+  std::vector<std::shared_ptr<const void>> packs_;  // writer only until frozen
 };
 
 }  // namespace roost::internal

@@ -23,7 +23,7 @@ uint32_t ReadU32(const char* p) {
   return v;
 }
 
-size_t HeaderSize(size_t count) { return Align8(8 + 4 * (count + 1)); }
+size_t HeaderSize(size_t count) { return Align8(12 + 4 * (count + 1)); }
 
 }  // namespace
 
@@ -33,13 +33,14 @@ void RecordPackBuilder::Add(std::string_view record) {
   body_.resize(Align8(body_.size()), '\0');
 }
 
-std::string RecordPackBuilder::Finish() {
+std::string RecordPackBuilder::Finish(uint32_t tag) {
   const size_t count = offsets_.size();
   const size_t header = HeaderSize(count);
   std::string out;
   out.reserve(header + body_.size());
   AppendU32(&out, kMagic);
   AppendU32(&out, static_cast<uint32_t>(count));
+  AppendU32(&out, tag);
   for (uint32_t off : offsets_) AppendU32(&out, static_cast<uint32_t>(off + header));
   AppendU32(&out, static_cast<uint32_t>(body_.size() + header));
   out.resize(header, '\0');
@@ -50,7 +51,7 @@ std::string RecordPackBuilder::Finish() {
 }
 
 Result<RecordPackReader> RecordPackReader::Open(std::string_view pack) {
-  if (pack.size() < 8 || ReadU32(pack.data()) != kMagic) {
+  if (pack.size() < 12 || ReadU32(pack.data()) != kMagic) {
     return Status::Corruption("record pack: bad header");
   }
   const size_t count = ReadU32(pack.data() + 4);
@@ -61,7 +62,7 @@ Result<RecordPackReader> RecordPackReader::Open(std::string_view pack) {
   const size_t header = HeaderSize(count);
   uint32_t prev = static_cast<uint32_t>(header);
   for (size_t i = 0; i <= count; ++i) {
-    uint32_t off = ReadU32(pack.data() + 8 + 4 * i);
+    uint32_t off = ReadU32(pack.data() + 12 + 4 * i);
     if (off < prev || off > pack.size() || (off % 8 != 0 && i < count)) {
       return Status::Corruption("record pack: offset " + std::to_string(i) + " out of order");
     }
@@ -70,7 +71,12 @@ Result<RecordPackReader> RecordPackReader::Open(std::string_view pack) {
   return RecordPackReader(pack, count, header);
 }
 
-uint32_t RecordPackReader::Offset(size_t i) const { return ReadU32(pack_.data() + 8 + 4 * i); }
+uint32_t RecordPackReader::Offset(size_t i) const { return ReadU32(pack_.data() + 12 + 4 * i); }
+
+std::optional<uint32_t> RecordPackTag(std::string_view pack) {
+  if (pack.size() < 12 || ReadU32(pack.data()) != kMagic) return std::nullopt;
+  return ReadU32(pack.data() + 8);
+}
 
 std::string_view RecordPackReader::Record(size_t i) const {
   uint32_t begin = Offset(i);

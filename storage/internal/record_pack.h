@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,10 +13,11 @@ namespace roost::internal {
 // A RecordPack is many byte records in one value, each starting 8-byte aligned relative to the
 // value's start (so FlatBuffers records inside can be read in place once the value is aligned):
 //
-//   | magic u32 'RPK1' | count u32 | offsets u32[count + 1] | pad to 8 | records (each padded) |
+//   | magic u32 'RPK1' | count u32 | tag u32 | offsets u32[count + 1] | pad to 8 | records |
 //
-// offsets[i] is record i's start, offsets[count] the end of the last record; integers are
-// little-endian. Used by the staging log and the payload pages.
+// `tag` is the user's (the store puts the newest hour bucket of the records there, for
+// retention). offsets[i] is record i's start, offsets[count] the end of the last record; integers are
+// little-endian. Payload pages are RecordPacks.
 class RecordPackBuilder {
  public:
   explicit RecordPackBuilder(size_t expected_records = 0) { offsets_.reserve(expected_records); }
@@ -23,7 +25,7 @@ class RecordPackBuilder {
   size_t count() const { return offsets_.size(); }
   size_t bytes() const { return body_.size(); }
   // Returns the pack; the builder is left empty.
-  std::string Finish();
+  std::string Finish(uint32_t tag = 0);
 
  private:
   std::string body_;
@@ -31,6 +33,9 @@ class RecordPackBuilder {
 };
 
 // Reads a pack in place. `pack` must outlive the reader.
+// The tag of a pack, or nullopt when `pack` is too short to be one.
+std::optional<uint32_t> RecordPackTag(std::string_view pack);
+
 class RecordPackReader {
  public:
   // kCorruption when the header or offsets are malformed.

@@ -1,5 +1,5 @@
-// The seal path: freezing open blocks, sealing them into column blocks, trimming the staging
-// log, and retention.
+// The seal path: freezing open blocks, sealing them into column blocks, advancing the replay
+// floor, and retention.
 
 #include <algorithm>
 #include <chrono>
@@ -57,7 +57,7 @@ Status SpanStore::Impl::SealDueLocked(bool all) {
       }
     }
     for (const BlockKeyPair& key : due) FreezeLocked(key);
-    // Bound memory: seal the blocks holding the oldest staging rows first.
+    // Bound memory: seal the blocks holding the oldest rows first.
     while (open_rows_ > options_.max_open_rows && !open_.empty()) {
       auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
         return a.second->first_seq() < b.second->first_seq();
@@ -69,7 +69,7 @@ Status SpanStore::Impl::SealDueLocked(bool all) {
   for (const auto& [block, seq] : to_seal) {
     if (Status s = SealOne(block, seq); !s.ok()) return s;
   }
-  if (!to_seal.empty()) return TrimStaging();
+  if (!to_seal.empty()) return AdvanceReplayFloor();
   return Status::OK();
 }
 
@@ -100,9 +100,9 @@ Status SpanStore::Impl::SealOne(const std::shared_ptr<internal::OpenBlock>& bloc
   return Status::OK();
 }
 
-Status SpanStore::Impl::TrimStaging() {
-  // Staging rows below the oldest row any open or frozen block still holds are sealed (or
-  // dropped by retention): delete them, unless the replication outbox still needs them.
+Status SpanStore::Impl::AdvanceReplayFloor() {
+  // Commits below the oldest commit any open or frozen block still holds rows of are sealed (or
+  // dropped by retention): restart replay may start there.
   uint64_t floor = UINT64_MAX;
   {
     // Same lock order as the writer; under dedupe_mu_ no commit is half-way through.
@@ -112,19 +112,14 @@ Status SpanStore::Impl::TrimStaging() {
     for (const auto& [block, seq] : frozen_) floor = std::min(floor, block->first_seq());
     floor = std::min(floor, next_seq_);
   }
-  if (options_.outbox) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kOutbox)));
-    it->SeekToFirst();
-    if (it->Valid() && it->key().size() == 8) floor = std::min(floor, keys::GetU64(it->key().data()));
-  }
-  if (floor <= staging_floor_) return Status::OK();
-  rocksdb::WriteOptions wo;
+  if (floor <= replay_floor_) return Status::OK();
+  std::string value;
+  keys::PutU64(&value, floor);
   Status s = internal::FromRocks(
-      db_->db()->DeleteRange(wo, db_->cf(internal::kStaging), keys::EncodeSeqKey(0),
-                             keys::EncodeSeqKey(floor)),
-      "trimming staging");
-  if (s.ok()) staging_floor_ = floor;
+      db_->db()->Put(rocksdb::WriteOptions(), db_->cf(internal::kMeta), internal::kReplayFromKey,
+                     value),
+      "advancing the replay floor");
+  if (s.ok()) replay_floor_ = floor;
   return s;
 }
 
@@ -173,8 +168,7 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
       std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(internal::kBlockMeta)));
       for (it->Seek(from); it->Valid(); it->Next()) result.blocks_removed++;
     }
-    for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kPayload,
-                               internal::kAgg}) {
+    for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kAgg}) {
       batch.DeleteRange(db_->cf(f), from, to).PermitUncheckedError();
     }
   }
@@ -184,13 +178,12 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
       !s.ok()) {
     return s;
   }
-  if (Status s = TrimStaging(); !s.ok()) return s;
-  // Reclaim the space now (and let the index compaction filters drop old entries).
+  if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
+  // Reclaim the space now; compaction filters drop old index entries and payload pages.
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kPayload,
-                             internal::kAgg, internal::kTraceIdx, internal::kSessionIdx,
-                             internal::kStaging}) {
+                             internal::kAgg, internal::kTraceIdx, internal::kSessionIdx}) {
     if (Status s = internal::FromRocks(
             db_->db()->CompactRange(co, db_->cf(f), nullptr, nullptr), "compacting");
         !s.ok()) {

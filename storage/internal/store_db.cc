@@ -11,13 +11,14 @@
 #include <rocksdb/table.h>
 
 #include "storage/internal/agg_merge_operator.h"
+#include "storage/internal/record_pack.h"
 #include "storage/key_codec.h"
 
 namespace roost::internal {
 namespace {
 
 constexpr const char* kFamilyNames[kFamilyCount] = {
-    "staging", "outbox", "cols", "blockmeta", "payload",
+    "outbox", "cols", "blockmeta", "payload",
     "trace_idx", "session_idx", "agg", "dict", "meta",
 };
 
@@ -47,6 +48,23 @@ class IndexRetentionFilter : public rocksdb::CompactionFilter {
   const char* name_;
 };
 
+// Drops payload pages whose newest record's hour bucket fell out of retention (the pack's tag).
+class PayloadRetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit PayloadRetentionFilter(std::shared_ptr<RetentionCutoff> cutoff)
+      : cutoff_(std::move(cutoff)) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    std::optional<uint32_t> tag = RecordPackTag(std::string_view(value.data(), value.size()));
+    return tag && *tag < cutoff_->bucket.load(std::memory_order_relaxed);
+  }
+  const char* Name() const override { return "roost.PayloadRetention"; }
+
+ private:
+  std::shared_ptr<RetentionCutoff> cutoff_;
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocksdb::Cache>& cache,
                                            const std::shared_ptr<RetentionCutoff>& cutoff,
                                            std::vector<std::unique_ptr<rocksdb::CompactionFilter>>*
@@ -62,18 +80,15 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocks
   // Room to absorb bursts while a flush runs, instead of stalling writers.
   o.max_write_buffer_number = 4;
   switch (f) {
-    case kStaging:
-      // Written once, deleted soon after sealing: keep flushes cheap.
-      o.compression = rocksdb::kNoCompression;
-      o.bottommost_compression = rocksdb::kLZ4Compression;
-      o.write_buffer_size = 128 << 20;
-      break;
     case kPayload:
-      // LZ4 where data is rewritten soon (flushes), zstd where it rests (bottommost level).
+      // Written once per span. LZ4 where data is rewritten soon (flushes), zstd where it rests.
       o.compression = rocksdb::kLZ4Compression;
       o.bottommost_compression = rocksdb::kZSTD;
       t.block_size = 64 * 1024;
-      o.write_buffer_size = 64 << 20;
+      o.write_buffer_size = 128 << 20;
+      // Pages whose every record fell out of retention go at compaction.
+      filters->push_back(std::make_unique<PayloadRetentionFilter>(cutoff));
+      o.compaction_filter = filters->back().get();
       break;
     case kCols:
       o.write_buffer_size = 64 << 20;

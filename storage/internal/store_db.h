@@ -17,8 +17,7 @@ namespace roost::internal {
 
 // RocksDB column families, one per access path (see key_codec.h).
 enum Family : int {
-  kStaging = 0,
-  kOutbox,
+  kOutbox = 0,
   kCols,
   kBlockMeta,
   kPayload,

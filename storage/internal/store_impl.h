@@ -53,7 +53,7 @@ class SpanStore::Impl {
        std::shared_ptr<internal::RetentionCutoff> cutoff);
   ~Impl();
 
-  // Loads the dictionary and counters, replays unsealed staging rows, starts the threads.
+  // Loads the dictionary and counters, replays unsealed rows, starts the threads.
   Status Start();
 
   Result<WriteResult> Write(std::vector<Span> spans);
@@ -84,7 +84,7 @@ class SpanStore::Impl {
   Status Replay();
   // Appends committed rows to open blocks. REQUIRES: state_mu_ held exclusively.
   void AppendLocked(uint32_t project, const internal::RowData& row, uint64_t seq,
-                    const std::shared_ptr<const std::string>& pack);
+                    const std::shared_ptr<const void>& pack);
 
   // Seal path (seal_path.cc).
   void SealerLoop();
@@ -94,7 +94,7 @@ class SpanStore::Impl {
   Status SealOne(const std::shared_ptr<internal::OpenBlock>& block, uint64_t block_seq);
   // REQUIRES: state_mu_ held exclusively.
   void FreezeLocked(const BlockKeyPair& key);
-  Status TrimStaging();
+  Status AdvanceReplayFloor();
 
   ReadView TakeView() const;
   void ReleaseView(ReadView* view) const;
@@ -129,7 +129,7 @@ class SpanStore::Impl {
   std::mutex seal_mu_;
   std::condition_variable seal_cv_;
   bool seal_wanted_ = false;  // guarded by queue_mu_
-  uint64_t staging_floor_ = 0;  // guarded by seal_mu_
+  uint64_t replay_floor_ = 0;  // guarded by seal_mu_
 
   std::atomic<uint64_t> committed_spans_{0}, duplicate_spans_{0}, rejected_spans_{0};
   std::atomic<uint64_t> sealed_blocks_{0}, sealed_rows_{0};

@@ -1,5 +1,5 @@
 // The write path: Write (prepare in the caller's thread), the writer thread (dedupe, group
-// commit to the staging log, append to open blocks) and restart replay.
+// commit of payload pages, append to open blocks) and restart replay.
 
 #include <algorithm>
 #include <chrono>
@@ -154,7 +154,10 @@ void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) 
   std::unordered_set<uint64_t> in_group;
   std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
   rocksdb::WriteBatch batch;
-  internal::RecordPackBuilder pack;
+  // Records go into payload pages of 256, written once, here; the tag is the newest hour bucket.
+  auto pages = std::make_shared<std::vector<std::string>>();
+  internal::RecordPackBuilder pack(keys::kPayloadPageRows);
+  uint32_t page_tag = 0;
   struct Accepted {
     RowData row;
     uint32_t project;
@@ -176,17 +179,25 @@ void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) 
       r.session = dict_.Intern(DictKind::kSession, p.session, &batch, dict_cf);
       r.user = dict_.Intern(DictKind::kUser, p.user, &batch, dict_cf);
       uint32_t project = dict_.Intern(DictKind::kProject, p.project, &batch, dict_cf);
+      r.ref = keys::MakeRecordRef(seq, static_cast<uint32_t>(accepted.size()));
       accepted.push_back(Accepted{r, project});
       pack.Add(p.record);
+      page_tag = std::max(page_tag, keys::BucketOf(r.start));
+      if (pack.count() == keys::kPayloadPageRows) {
+        pages->push_back(pack.Finish(page_tag));
+        page_tag = 0;
+      }
       pending->result.stored++;
     }
   }
   Status status;
-  std::shared_ptr<const std::string> pack_value;
+  if (pack.count() > 0) pages->push_back(pack.Finish(page_tag));
   if (!accepted.empty()) {
-    pack_value = std::make_shared<const std::string>(pack.Finish());
-    batch.Put(db_->cf(internal::kStaging), keys::EncodeSeqKey(seq), *pack_value)
-        .PermitUncheckedError();
+    for (size_t i = 0; i < pages->size(); ++i) {
+      batch.Put(db_->cf(internal::kPayload),
+                keys::EncodePayloadKey(seq, static_cast<uint32_t>(i)), (*pages)[i])
+          .PermitUncheckedError();
+    }
     if (options_.outbox) {
       std::string rows;
       keys::PutU32(&rows, static_cast<uint32_t>(accepted.size()));
@@ -209,12 +220,18 @@ void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) 
   bool want_seal = false;
   if (!accepted.empty()) {
     next_seq_ = seq + 1;
-    Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(*pack_value);
-    assert(reader.ok() && reader->count() == accepted.size());
+    std::vector<internal::RecordPackReader> readers;
+    for (const std::string& page : *pages) {
+      Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(page);
+      assert(reader.ok());
+      readers.push_back(*reader);
+    }
+    std::shared_ptr<const void> keep_alive = pages;
     std::unique_lock state_lock(state_mu_);
     for (size_t k = 0; k < accepted.size(); ++k) {
-      accepted[k].row.record = reader->Record(k);
-      AppendLocked(accepted[k].project, accepted[k].row, seq, pack_value);
+      accepted[k].row.record =
+          readers[k / keys::kPayloadPageRows].Record(k % keys::kPayloadPageRows);
+      AppendLocked(accepted[k].project, accepted[k].row, seq, keep_alive);
       pending_hashes_.insert(accepted[k].row.hash);
     }
     for (auto& [key, block] : open_) block->Publish();
@@ -236,7 +253,7 @@ void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) 
 }
 
 void SpanStore::Impl::AppendLocked(uint32_t project, const RowData& row, uint64_t seq,
-                                   const std::shared_ptr<const std::string>& pack) {
+                                   const std::shared_ptr<const void>& pack) {
   const BlockKeyPair key{project, keys::BucketOf(row.start)};
   auto it = open_.find(key);
   if (it != open_.end() && it->second->appended() >= max_block_rows_) {
@@ -287,37 +304,47 @@ Status SpanStore::Impl::Replay() {
     if (Status st = internal::FromRocks(it->status(), "reading sealed marks"); !st.ok()) return st;
   }
 
-  // Rows committed but not sealed go back into open blocks.
+  // Rows committed but not sealed go back into open blocks: every payload page from the replay
+  // floor on, minus the rows whose (project, bucket) is sealed past their commit.
+  uint64_t replay_from = 0;
+  s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(internal::kMeta), internal::kReplayFromKey,
+                     &value);
+  if (s.ok() && value.size() == 8) {
+    replay_from = keys::GetU64(value.data());
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return internal::FromRocks(s, "reading replay floor");
+  }
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kStaging)));
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
   const uint32_t cutoff = cutoff_->bucket.load();
   uint64_t replayed = 0;
   std::unique_lock state_lock(state_mu_);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != 8) return Status::Corruption("malformed staging key");
+  for (it->Seek(keys::EncodePayloadKey(replay_from, 0)); it->Valid(); it->Next()) {
+    if (it->key().size() != keys::kPayloadKeySize) return Status::Corruption("malformed payload key");
     const uint64_t seq = keys::GetU64(it->key().data());
+    const uint32_t page_no = keys::GetU32(it->key().data() + 8);
     next_seq_ = std::max(next_seq_, seq + 1);
     auto pack = std::make_shared<const std::string>(it->value().data(), it->value().size());
     Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(*pack);
     if (!reader.ok()) {
-      return Status::Corruption("staging record " + std::to_string(seq) + ": " +
-                                reader.status().message());
+      return Status::Corruption("payload page " + std::to_string(page_no) + " of commit " +
+                                std::to_string(seq) + ": " + reader.status().message());
     }
     for (size_t k = 0; k < reader->count(); ++k) {
       Result<Span> span = internal::DecodeSpanRecord(reader->Record(k));
       if (!span.ok()) {
-        return Status::Corruption("staging record " + std::to_string(seq) + " row " +
+        return Status::Corruption("commit " + std::to_string(seq) + " record " +
                                   std::to_string(k) + ": " + span.status().message());
       }
       std::optional<uint32_t> project = dict_.Find(DictKind::kProject, span->project);
-      if (!project) return Status::Corruption("staged span names an unknown project");
+      if (!project) return Status::Corruption("stored span names an unknown project");
       RowData r = RowOf(*span);
       const uint32_t bucket = keys::BucketOf(r.start);
       auto st = sealed_through.find({*project, bucket});
       if ((st != sealed_through.end() && seq <= st->second) || bucket < cutoff) continue;
       auto id = [&](DictKind kind, const std::string& v) -> Result<uint32_t> {
         std::optional<uint32_t> found = dict_.Find(kind, v);
-        if (!found) return Status::Corruption("staged span uses a string missing from the dictionary");
+        if (!found) return Status::Corruption("stored span uses a string missing from the dictionary");
         return *found;
       };
       Result<uint32_t> name = id(DictKind::kName, span->name);
@@ -331,13 +358,15 @@ Status SpanStore::Impl::Replay() {
       r.model = *model;
       r.session = *session;
       r.user = *user;
+      r.ref = keys::MakeRecordRef(seq,
+                                  page_no * keys::kPayloadPageRows + static_cast<uint32_t>(k));
       r.record = reader->Record(k);
       AppendLocked(*project, r, seq, pack);
       pending_hashes_.insert(r.hash);
       ++replayed;
     }
   }
-  if (Status st = internal::FromRocks(it->status(), "replaying staging"); !st.ok()) return st;
+  if (Status st = internal::FromRocks(it->status(), "replaying unsealed rows"); !st.ok()) return st;
   for (auto& [key, block] : open_) block->Publish();
   if (replayed > 0) spdlog::info("replayed {} unsealed spans", replayed);
   return Status::OK();
