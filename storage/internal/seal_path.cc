@@ -91,7 +91,7 @@ Status SpanStore::Impl::SealOne(const std::shared_ptr<internal::OpenBlock>& bloc
   // The block is in RocksDB: readers and dedupe may now find its rows there.
   std::lock_guard dedupe_lock(dedupe_mu_);
   std::unique_lock state_lock(state_mu_);
-  for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.erase(block->Row(r).hash);
+  for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.Erase(block->Row(r).hash);
   auto it = std::find_if(frozen_.begin(), frozen_.end(),
                          [&](const auto& f) { return f.first == block; });
   if (it != frozen_.end()) frozen_.erase(it);
@@ -147,7 +147,7 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
     for (auto it = open_.begin(); it != open_.end();) {
       if (it->first.second < cutoff) {
         const auto& block = it->second;
-        for (size_t r = 0; r < block->appended(); ++r) pending_hashes_.erase(block->Row(r).hash);
+        for (size_t r = 0; r < block->appended(); ++r) pending_hashes_.Erase(block->Row(r).hash);
         result.open_rows_dropped += block->appended();
         open_rows_ -= block->appended();
         it = open_.erase(it);

@@ -19,6 +19,7 @@
 #include "storage/internal/dictionary.h"
 #include "storage/internal/open_block.h"
 #include "storage/internal/store_db.h"
+#include "storage/internal/u64_hash_set.h"
 #include "storage/span_store.h"
 
 namespace roost {
@@ -115,7 +116,7 @@ class SpanStore::Impl {
 
   // Hashes of every row in an open or frozen block: duplicates of not-yet-sealed spans.
   std::mutex dedupe_mu_;
-  std::unordered_set<uint64_t> pending_hashes_;  // guarded by dedupe_mu_
+  internal::U64HashSet pending_hashes_;  // guarded by dedupe_mu_
   uint64_t next_seq_ = 1;                        // writer thread only (after Start)
 
   // Open blocks (accepting rows) and frozen ones (being sealed, in freeze order).

@@ -151,7 +151,7 @@ bool SpanStore::Impl::IsSealedDuplicate(
 
 void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) {
   std::unique_lock dedupe_lock(dedupe_mu_);
-  std::unordered_set<uint64_t> in_group;
+  internal::U64HashSet in_group;
   std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
   rocksdb::WriteBatch batch;
   // Records go into payload pages of 256, written once, here; the tag is the newest hour bucket.
@@ -168,12 +168,12 @@ void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) 
   for (auto& pending : group) {
     for (PreparedRow& p : pending->rows) {
       RowData& r = p.row;
-      if (in_group.count(r.hash) != 0 || pending_hashes_.count(r.hash) != 0 ||
+      if (in_group.Contains(r.hash) || pending_hashes_.Contains(r.hash) ||
           IsSealedDuplicate(r, &sealed_cache)) {
         pending->result.duplicates++;
         continue;
       }
-      in_group.insert(r.hash);
+      in_group.Insert(r.hash);
       r.name = dict_.Intern(DictKind::kName, p.name, &batch, dict_cf);
       r.model = dict_.Intern(DictKind::kModel, p.model, &batch, dict_cf);
       r.session = dict_.Intern(DictKind::kSession, p.session, &batch, dict_cf);
@@ -232,7 +232,7 @@ void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) 
       accepted[k].row.record =
           readers[k / keys::kPayloadPageRows].Record(k % keys::kPayloadPageRows);
       AppendLocked(accepted[k].project, accepted[k].row, seq, keep_alive);
-      pending_hashes_.insert(accepted[k].row.hash);
+      pending_hashes_.Insert(accepted[k].row.hash);
     }
     for (auto& [key, block] : open_) block->Publish();
     want_seal = open_rows_ > options_.max_open_rows || !frozen_.empty();
@@ -362,7 +362,7 @@ Status SpanStore::Impl::Replay() {
                                   page_no * keys::kPayloadPageRows + static_cast<uint32_t>(k));
       r.record = reader->Record(k);
       AppendLocked(*project, r, seq, pack);
-      pending_hashes_.insert(r.hash);
+      pending_hashes_.Insert(r.hash);
       ++replayed;
     }
   }
