@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/internal/block_sealer.h"
+#include "storage/internal/record_pack.h"
 #include "storage/internal/store_impl.h"
 #include "storage/key_codec.h"
 
@@ -158,20 +159,27 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
   }
   const size_t projects = dict_.size(DictKind::kProject);
   rocksdb::WriteBatch batch;
+  std::vector<std::pair<std::string, std::string>> removed_ranges;
   for (uint32_t p = 1; p <= projects; ++p) {
     const std::string from = keys::EncodeProjectBucketPrefix(p, 0);
     const std::string to = keys::EncodeProjectBucketPrefix(p, cutoff);
+    uint64_t blocks = 0;
     {
       rocksdb::ReadOptions ro;
       rocksdb::Slice upper(to);
       ro.iterate_upper_bound = &upper;
-      std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(ro, db_->cf(internal::kBlockMeta)));
-      for (it->Seek(from); it->Valid(); it->Next()) result.blocks_removed++;
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->db()->NewIterator(ro, db_->cf(internal::kBlockMeta)));
+      for (it->Seek(from); it->Valid(); it->Next()) ++blocks;
     }
+    if (blocks == 0) continue;
+    result.blocks_removed += blocks;
     for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kAgg}) {
       batch.DeleteRange(db_->cf(f), from, to).PermitUncheckedError();
     }
+    removed_ranges.emplace_back(from, to);
   }
+  if (removed_ranges.empty() && result.open_rows_dropped == 0) return result;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "applying retention");
@@ -179,16 +187,48 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
     return s;
   }
   if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
-  // Reclaim the space now; compaction filters drop old index entries and payload pages.
+  return ReclaimSpace(cutoff, removed_ranges, result);
+}
+
+Result<RetentionResult> SpanStore::Impl::ReclaimSpace(
+    uint32_t cutoff, const std::vector<std::pair<std::string, std::string>>& removed_ranges,
+    RetentionResult result) {
+  // Compact only what retention touched, so an hourly pass does not rewrite the whole store.
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kPayload,
-                             internal::kAgg, internal::kTraceIdx, internal::kSessionIdx}) {
-    if (Status s = internal::FromRocks(
-            db_->db()->CompactRange(co, db_->cf(f), nullptr, nullptr), "compacting");
-        !s.ok()) {
-      return s;
+  auto compact = [&](internal::Family f, const rocksdb::Slice* begin, const rocksdb::Slice* end) {
+    return internal::FromRocks(db_->db()->CompactRange(co, db_->cf(f), begin, end), "compacting");
+  };
+  for (const auto& [from, to] : removed_ranges) {
+    rocksdb::Slice begin(from), end(to);
+    for (internal::Family f : {internal::kCols, internal::kBlockMeta, internal::kAgg}) {
+      if (Status s = compact(f, &begin, &end); !s.ok()) return s;
     }
+  }
+  // Payload pages are keyed by commit, and commits come roughly in time order: the expired pages
+  // are those before the first page whose newest record is still kept (the compaction filter
+  // drops only pages whose every record expired, wherever they are).
+  std::string first_kept;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::optional<uint32_t> tag = internal::RecordPackTag(
+          std::string_view(it->value().data(), it->value().size()));
+      if (!tag || *tag >= cutoff) {
+        first_kept = it->key().ToString();
+        break;
+      }
+    }
+  }
+  rocksdb::Slice payload_end(first_kept);
+  if (Status s = compact(internal::kPayload, nullptr, first_kept.empty() ? nullptr : &payload_end);
+      !s.ok()) {
+    return s;
+  }
+  // Index entries are keyed by trace or session first: their expired entries are everywhere.
+  for (internal::Family f : {internal::kTraceIdx, internal::kSessionIdx}) {
+    if (Status s = compact(f, nullptr, nullptr); !s.ok()) return s;
   }
   spdlog::info("retention: removed {} blocks below hour bucket {}", result.blocks_removed, cutoff);
   return result;

@@ -96,6 +96,9 @@ class SpanStore::Impl {
   // REQUIRES: state_mu_ held exclusively.
   void FreezeLocked(const BlockKeyPair& key);
   Status AdvanceReplayFloor();
+  Result<RetentionResult> ReclaimSpace(
+      uint32_t cutoff, const std::vector<std::pair<std::string, std::string>>& removed_ranges,
+      RetentionResult result);
 
   ReadView TakeView() const;
   void ReleaseView(ReadView* view) const;
