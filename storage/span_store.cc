@@ -22,7 +22,7 @@ SpanStore::Impl::Impl(const StoreOptions& options, std::unique_ptr<internal::Sto
       max_block_rows_(std::clamp<size_t>(options.max_block_rows, 1, internal::OpenBlock::kCapacity)),
       db_(std::move(db)),
       cutoff_(std::move(cutoff)),
-      column_cache_(options.block_cache_bytes) {}
+      column_cache_(options.column_cache_bytes) {}
 
 SpanStore::Impl::~Impl() {
   {

@@ -40,8 +40,9 @@ struct StoreOptions {
   // returns kUnavailable (load shedding).
   size_t max_commit_spans = 32768;
   size_t max_queued_spans = 262144;
-  // RocksDB block cache.
-  size_t block_cache_bytes = size_t{512} << 20;
+  // RocksDB block cache, and the cache of decoded column chunks that warm scans read.
+  size_t block_cache_bytes = size_t{256} << 20;
+  size_t column_cache_bytes = size_t{512} << 20;
   SpanLimits limits;
 };
 

@@ -85,7 +85,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocks
       o.compression = rocksdb::kLZ4Compression;
       o.bottommost_compression = rocksdb::kZSTD;
       t.block_size = 64 * 1024;
-      o.write_buffer_size = 128 << 20;
+      o.write_buffer_size = 64 << 20;
       // Pages whose every record fell out of retention go at compaction.
       filters->push_back(std::make_unique<PayloadRetentionFilter>(cutoff));
       o.compaction_filter = filters->back().get();
