@@ -1,6 +1,7 @@
 #include "storage/span_store.h"
 
 #include <algorithm>
+#include <numeric>
 #include <unordered_map>
 
 #include <rocksdb/db.h>
@@ -117,9 +118,18 @@ Result<std::vector<Span>> SpanStore::Impl::ReadSpans(const ColumnView& view,
   BlockReader reader(*db_, &column_cache_, nullptr);
   Result<BlockInfo> info = reader.ReadInfo({view.project, view.bucket, view.block});
   if (!info.ok()) return info.status();
-  std::vector<uint32_t> sorted(rows);
-  std::sort(sorted.begin(), sorted.end());
-  return reader.ReadSpans(*info, sorted);
+  // The block reader wants ascending rows; the caller gets its spans in the order it asked.
+  std::vector<uint32_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return rows[a] < rows[b]; });
+  std::vector<uint32_t> sorted;
+  sorted.reserve(rows.size());
+  for (uint32_t k : order) sorted.push_back(rows[k]);
+  Result<std::vector<Span>> spans = reader.ReadSpans(*info, sorted);
+  if (!spans.ok()) return spans.status();
+  out.resize(rows.size());
+  for (size_t k = 0; k < order.size(); ++k) out[order[k]] = std::move((*spans)[k]);
+  return out;
 }
 
 namespace {
