@@ -29,6 +29,10 @@ namespace roost {
 
 // Readable failure messages for the model types (found by gtest through ADL).
 inline void PrintTo(const Status& s, std::ostream* os) { *os << s.ToString(); }
+template <typename T>
+void PrintTo(const Result<T>& r, std::ostream* os) {
+  *os << (r.ok() ? std::string("OK with a value") : r.status().ToString());
+}
 inline void PrintTo(const TraceId& id, std::ostream* os) { *os << id.ToHex(); }
 inline void PrintTo(const SpanId& id, std::ostream* os) { *os << id.ToHex(); }
 inline void PrintTo(const Attribute& a, std::ostream* os) {
