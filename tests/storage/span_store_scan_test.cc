@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/internal/span_hash.h"
+#include "storage/key_codec.h"
 #include "storage/span_store.h"
 #include "tests/storage/test_util.h"
 
@@ -237,6 +238,36 @@ TEST_F(SpanStoreTest, ScanTimeRangesMatchBruteForce) {
   for (size_t i = 0; i < ranges.size(); ++i) {
     EXPECT_EQ(got[i], BruteForceRange(alpha, ranges[i].first, ranges[i].second))
         << "range " << ranges[i].first << ".." << ranges[i].second;
+  }
+}
+
+TEST_F(SpanStoreTest, ScanTimeRangesIncludeFromAndExcludeTo) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const int64_t hour = keys::BucketStart(keys::BucketOf(kBaseTime) + 1);
+  std::vector<Span> spans;
+  uint64_t key = 1;
+  for (int64_t t : {hour - kHour, hour - 1, hour, hour + 1, hour + kHour - 1, hour + kHour}) {
+    Span s = MakeSpan(1, key++, t);
+    s.project = "alpha";
+    spans.push_back(s);
+  }
+  WriteOk(*store, {spans.begin(), spans.begin() + 3});
+  ASSERT_THAT(store->Flush(), IsOk());
+  WriteOk(*store, {spans.begin() + 3, spans.end()});
+  const std::vector<std::pair<int64_t, int64_t>> ranges = {
+      {hour, hour + kHour}, {hour, hour + 1},         {hour - 1, hour},
+      {hour, hour},         {hour + 1, hour + kHour}, {hour - kHour, hour + kHour + 1},
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::vector<std::set<IdPair>> got = ScanRanges(*store, ranges);
+    ASSERT_EQ(got.size(), ranges.size());
+    const std::vector<size_t> sizes = {3, 1, 1, 0, 2, 6};
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      EXPECT_EQ(got[i], BruteForceRange(spans, ranges[i].first, ranges[i].second)) << i;
+      EXPECT_EQ(got[i].size(), sizes[i]) << i;
+    }
+    ASSERT_THAT(store->Flush(), IsOk());
   }
 }
 

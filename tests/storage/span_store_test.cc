@@ -97,6 +97,24 @@ TEST_F(SpanStoreTest, GetTraceReturnsEveryFieldAfterFlushAndReopen) {
   EXPECT_EQ(*got, SortedByStart(spans));
 }
 
+TEST_F(SpanStoreTest, StringsAtTheSizeLimitRoundTripThroughSealing) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  Span big = MakeFullSpan(4, 1, kBaseTime);
+  const size_t limit = SpanLimits{}.max_string_bytes;
+  big.name = std::string(limit, 'n');
+  big.attributes.push_back({"input.value", std::string(limit, 'v')});
+  big.events[0].attributes.push_back({"output.value", std::string(limit, 'o')});
+  big.attributes.push_back({"list", std::vector<std::string>(3, std::string(limit / 2, 'l'))});
+  ASSERT_THAT(ValidateSpan(big), IsOk());
+  EXPECT_EQ(WriteOk(*store, {big}).stored, 1u);
+  ASSERT_THAT(store->Flush(), IsOk());
+  Result<std::vector<Span>> got = store->GetTrace(big.trace_id);
+  ASSERT_THAT(got, IsOk());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_TRUE(got->front() == big);
+}
+
 TEST_F(SpanStoreTest, GetTraceReturnsNotFoundForUnknownId) {
   auto store = OpenStore(Options());
   ASSERT_NE(store, nullptr);
