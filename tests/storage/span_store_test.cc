@@ -180,6 +180,31 @@ TEST_F(SpanStoreTest, ReadSpansReturnsEveryFieldBeforeAndAfterFlush) {
   EXPECT_EQ(*after, want);
 }
 
+TEST_F(SpanStoreTest, ReadSpansReturnsEveryFieldAfterReopen) {
+  std::vector<Span> spans;
+  for (int i = 0; i < 400; ++i) {
+    Span s = MakeFullSpan(70 + i % 5, 2000 + i, kBaseTime + i * kSecond * 29);
+    s.project = "default";
+    if (i % 4 == 0) s.parent_span_id.reset();
+    spans.push_back(s);
+  }
+  {
+    auto store = OpenStore(Options());
+    ASSERT_NE(store, nullptr);
+    WriteOk(*store, {spans.begin(), spans.begin() + 250});
+    ASSERT_THAT(store->Flush(), IsOk());
+    WriteOk(*store, {spans.begin() + 250, spans.end()});  // replayed at reopen
+  }
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Stats().open_rows, 150u);
+  std::map<IdPair, Span> want;
+  for (const Span& s : spans) want.emplace(IdsOf(s), s);
+  Result<std::map<IdPair, Span>> got = ReadAllSpans(*store, "default");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, want);
+}
+
 // Asks ReadSpans for the rows of each view in reverse and checks the i-th span is the i-th row.
 void ExpectReadSpansFollowsRowOrder(const SpanStore& store) {
   ScanRequest request;
