@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
@@ -128,6 +129,48 @@ TEST_F(SpanStoreTest, ConcurrentWritersStoreEachSpanOnce) {
   ASSERT_THAT(store->Flush(), IsOk());
   EXPECT_EQ(store->Stats().sealed_rows, distinct);
   ExpectStoredExactly(*store, distinct);
+}
+
+TEST_F(SpanStoreTest, WriteRefusedAsUnavailableStoresNothingOfItsBatch) {
+  StoreOptions options = Options();
+  options.max_queued_spans = 1;  // any write arriving while another waits is shed
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 6;
+  constexpr uint64_t kBatches = 40, kBatch = 10;
+  std::vector<std::vector<uint64_t>> accepted(kThreads);
+  std::vector<int> shed(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t b = 0; b < kBatches; ++b) {
+        const uint64_t first = (static_cast<uint64_t>(t) * kBatches + b) * kBatch;
+        Result<WriteResult> r = store->Write(NumberedSpans(first, first + kBatch));
+        if (r.ok()) {
+          EXPECT_EQ(r->stored, kBatch);
+          accepted[t].push_back(first);
+        } else {
+          EXPECT_THAT(r, IsError(Status::Code::kUnavailable, "retry later"));
+          ++shed[t];
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  std::set<IdPair> want;
+  for (const auto& firsts : accepted) {
+    for (uint64_t first : firsts) {
+      for (const Span& s : NumberedSpans(first, first + kBatch)) want.insert(IdsOf(s));
+    }
+  }
+  Result<ScanResult> scan = ScanProject(*store, "default");
+  ASSERT_THAT(scan, IsOk());
+  std::set<IdPair> got;
+  for (const auto& [ids, row] : scan->rows) got.insert(ids);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(scan->total_rows, want.size());
+  EXPECT_EQ(store->Stats().committed_spans, want.size());
+  RecordProperty("shed_writes", std::accumulate(shed.begin(), shed.end(), 0));
 }
 
 TEST_F(SpanStoreTest, DuplicateOfASealedSpanIsNotStored) {
