@@ -1,6 +1,7 @@
 #include "storage/span_store.h"
 
 #include <algorithm>
+#include <numeric>
 #include <unordered_map>
 
 #include <rocksdb/db.h>

@@ -140,8 +140,8 @@ class SpanStore {
   Status Scan(const ScanRequest& request,
               const std::function<Status(const ColumnView&)>& fn) const;
 
-  // Reads whole spans for the given rows of a view. REQUIRES: called inside the Scan callback
-  // that received `view` (the view must still be valid).
+  // Reads whole spans for the given rows of a view, the i-th span being row rows[i]. REQUIRES:
+  // called inside the Scan callback that received `view` (the view must still be valid).
   Result<std::vector<Span>> ReadSpans(const ColumnView& view,
                                       const std::vector<uint32_t>& rows) const;
 

@@ -162,13 +162,13 @@ Result<std::vector<Span>> BlockReader::ReadRecords(const std::vector<uint64_t>& 
     const uint32_t row = keys::RecordRefRow(ref);
     const uint32_t page_no = row / keys::kPayloadPageRows;
     auto [it, inserted] = pages.try_emplace({seq, page_no});
-    const std::string page_name =
-        "payload page " + std::to_string(page_no) + " of commit " + std::to_string(seq);
+    const std::string page_name = "payload page " + std::to_string(page_no) + " of commit " +
+                                  std::to_string(seq) + " (read for " + where + ")";
     if (inserted) {
       rocksdb::Status s = db_.db()->Get(Options(), db_.cf(kPayload),
                                         keys::EncodePayloadKey(seq, page_no), &it->second);
       if (s.IsNotFound()) {
-        return Status::Corruption(page_name + " (referenced by " + where + ") is missing");
+        return Status::Corruption(page_name + " is missing");
       }
       if (!s.ok()) return FromRocks(s, "reading " + page_name);
     }

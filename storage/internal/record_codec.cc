@@ -103,6 +103,16 @@ Offset<flatbuffers::String> OptionalString(FlatBufferBuilder& b, const std::stri
   return s.empty() ? Offset<flatbuffers::String>() : b.CreateString(s);
 }
 
+// Copies a vector of 8-byte scalars. The verifier checks a vector's length field but not that
+// 8-byte elements are 8-aligned, so damaged data may place them anywhere: copy bytes, not values.
+template <typename T>
+std::vector<T> CopyScalars(const flatbuffers::Vector<T>* v) {
+  std::vector<T> out(v == nullptr ? 0 : v->size());
+  if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  for (T& x : out) x = flatbuffers::EndianScalar(x);
+  return out;
+}
+
 Attributes DecodeAttributes(const flatbuffers::Vector<Offset<fb::KeyValue>>* kvs) {
   Attributes out;
   if (kvs == nullptr) return out;
@@ -140,12 +150,10 @@ Attributes DecodeAttributes(const flatbuffers::Vector<Offset<fb::KeyValue>>* kvs
         break;
       }
       case fb::ValueType::IntArray:
-        a.value = kv->is() ? std::vector<int64_t>(kv->is()->begin(), kv->is()->end())
-                           : std::vector<int64_t>();
+        a.value = CopyScalars(kv->is());
         break;
       case fb::ValueType::DoubleArray:
-        a.value = kv->ds() ? std::vector<double>(kv->ds()->begin(), kv->ds()->end())
-                           : std::vector<double>();
+        a.value = CopyScalars(kv->ds());
         break;
       default:
         break;

@@ -318,6 +318,7 @@ Status SpanStore::Impl::Replay() {
       db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
   const uint32_t cutoff = cutoff_->bucket.load();
   uint64_t replayed = 0;
+  std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
   std::unique_lock state_lock(state_mu_);
   for (it->Seek(keys::EncodePayloadKey(replay_from, 0)); it->Valid(); it->Next()) {
     if (it->key().size() != keys::kPayloadKeySize) return Status::Corruption("malformed payload key");
@@ -340,8 +341,14 @@ Status SpanStore::Impl::Replay() {
       if (!project) return Status::Corruption("stored span names an unknown project");
       RowData r = RowOf(*span);
       const uint32_t bucket = keys::BucketOf(r.start);
+      if (bucket < cutoff) continue;
       auto st = sealed_through.find({*project, bucket});
-      if ((st != sealed_through.end() && seq <= st->second) || bucket < cutoff) continue;
+      if (st != sealed_through.end() && seq < st->second) continue;
+      // A commit can be split across two blocks of a (project, bucket) when the first fills up,
+      // so rows of the sealed-through commit itself are sealed only if a sealed block holds them.
+      if (st != sealed_through.end() && seq == st->second && IsSealedDuplicate(r, &sealed_cache)) {
+        continue;
+      }
       auto id = [&](DictKind kind, const std::string& v) -> Result<uint32_t> {
         std::optional<uint32_t> found = dict_.Find(kind, v);
         if (!found) return Status::Corruption("stored span uses a string missing from the dictionary");

@@ -1,0 +1,149 @@
+#include "storage/internal/record_codec.h"
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "storage/internal/record_pack.h"
+#include "tests/storage/test_util.h"
+
+namespace roost::internal {
+namespace {
+
+using test::IsError;
+using test::IsOk;
+using test::kBaseTime;
+using test::MakeFullSpan;
+using test::MakeSpan;
+
+TEST(RecordCodecTest, FullSpanRoundTrips) {
+  const Span span = MakeFullSpan(1, 2, kBaseTime);
+  const std::string bytes = EncodeSpanRecord(span);
+  Result<Span> decoded = DecodeSpanRecord(bytes);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(*decoded, span);
+}
+
+TEST(RecordCodecTest, BareSpanRoundTripsWithAbsentFieldsAbsent) {
+  Span span = MakeSpan(1, 2, kBaseTime);
+  span.name.clear();
+  span.otel_kind = OtelSpanKind::kUnspecified;
+  Result<Span> decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(*decoded, span);
+  EXPECT_FALSE(decoded->parent_span_id.has_value());
+  EXPECT_FALSE(decoded->cost_usd.has_value());
+}
+
+TEST(RecordCodecTest, ZeroCostStaysPresent) {
+  Span span = MakeSpan(1, 2, kBaseTime);
+  span.cost_usd = 0.0;
+  Result<Span> decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  ASSERT_TRUE(decoded->cost_usd.has_value());
+  EXPECT_EQ(*decoded->cost_usd, 0.0);
+}
+
+TEST(RecordCodecTest, OutOfRangeEnumsDecodeAsTheirDefaults) {
+  Span span = MakeSpan(1, 2, kBaseTime);
+  span.kind = static_cast<SpanKind>(200);
+  span.otel_kind = static_cast<OtelSpanKind>(9);
+  span.status_code = static_cast<StatusCode>(3);
+  Result<Span> decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->kind, SpanKind::kUnknown);
+  EXPECT_EQ(decoded->otel_kind, OtelSpanKind::kUnspecified);
+  EXPECT_EQ(decoded->status_code, StatusCode::kUnset);
+}
+
+TEST(RecordCodecTest, EveryTruncationIsCorruption) {
+  const std::string bytes = EncodeSpanRecord(MakeFullSpan(1, 2, kBaseTime));
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    const std::string prefix = bytes.substr(0, n);  // its own, aligned, buffer
+    EXPECT_THAT(DecodeSpanRecord(prefix), IsError(Status::Code::kCorruption, "")) << n;
+  }
+}
+
+TEST(RecordCodecTest, DamagedBytesDecodeOrFailButNeverCrash) {
+  const std::string bytes = EncodeSpanRecord(MakeFullSpan(1, 2, kBaseTime));
+  std::mt19937 rng(17);
+  int failed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string damaged = bytes;
+    for (uint32_t k = 0, n = 1 + rng() % 4; k < n; ++k) {
+      damaged[rng() % damaged.size()] = static_cast<char>(rng());
+    }
+    Result<Span> decoded = DecodeSpanRecord(damaged);
+    if (!decoded.ok()) {
+      EXPECT_THAT(decoded, IsError(Status::Code::kCorruption, ""));
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0);
+}
+
+TEST(RecordPackTest, RecordsRoundTripEightByteAligned) {
+  std::vector<std::string> records;
+  for (size_t len : {0, 1, 7, 8, 9, 100, 4096}) records.push_back(std::string(len, 'a' + len % 26));
+  RecordPackBuilder builder;
+  for (const std::string& r : records) builder.Add(r);
+  EXPECT_EQ(builder.count(), records.size());
+  const std::string pack = builder.Finish();
+  EXPECT_EQ(builder.count(), 0u);
+  Result<RecordPackReader> reader = RecordPackReader::Open(pack);
+  ASSERT_THAT(reader, IsOk());
+  ASSERT_EQ(reader->count(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const std::string_view got = reader->Record(i);
+    EXPECT_EQ(got.substr(0, records[i].size()), records[i]) << i;
+    EXPECT_LT(got.size(), records[i].size() + 8) << i;
+    EXPECT_EQ((got.data() - pack.data()) % 8, 0) << i;
+  }
+}
+
+TEST(RecordPackTest, EmptyPackHasNoRecords) {
+  RecordPackBuilder builder;
+  const std::string pack = builder.Finish();
+  Result<RecordPackReader> reader = RecordPackReader::Open(pack);
+  ASSERT_THAT(reader, IsOk());
+  EXPECT_EQ(reader->count(), 0u);
+}
+
+TEST(RecordPackTest, EveryTruncationIsCorruption) {
+  RecordPackBuilder builder;
+  for (int i = 0; i < 5; ++i) builder.Add(std::string(13 * i, 'x'));
+  const std::string pack = builder.Finish();
+  for (size_t n = 0; n < pack.size(); ++n) {
+    EXPECT_THAT(RecordPackReader::Open(pack.substr(0, n)),
+                IsError(Status::Code::kCorruption, "record pack"))
+        << n;
+  }
+}
+
+TEST(RecordPackTest, DamagedHeadersAreCorruption) {
+  RecordPackBuilder builder;
+  for (int i = 0; i < 3; ++i) builder.Add(std::string(20, 'y'));
+  const std::string pack = builder.Finish();
+  auto with = [&](size_t at, uint32_t v) {
+    std::string out = pack;
+    std::memcpy(out.data() + at, &v, 4);
+    return out;
+  };
+  EXPECT_THAT(RecordPackReader::Open(with(0, 0x12345678)),
+              IsError(Status::Code::kCorruption, "bad header"));
+  EXPECT_THAT(RecordPackReader::Open(with(4, 1u << 30)),
+              IsError(Status::Code::kCorruption, "does not fit"));
+  EXPECT_THAT(RecordPackReader::Open(with(4, 1000)),
+              IsError(Status::Code::kCorruption, "does not fit"));
+  EXPECT_THAT(RecordPackReader::Open(with(8 + 4, 3)),  // record 1 before record 0, unaligned
+              IsError(Status::Code::kCorruption, "out of order"));
+  EXPECT_THAT(RecordPackReader::Open(with(8 + 4 * 3, static_cast<uint32_t>(pack.size() + 8))),
+              IsError(Status::Code::kCorruption, "out of order"));
+}
+
+}  // namespace
+}  // namespace roost::internal
