@@ -56,7 +56,7 @@ bool OtlpJsonHandler::Key(std::string_view key) {
   return true;
 }
 
-bool OtlpJsonHandler::Fail(std::string message) {
+bool OtlpJsonHandler::Fail(std::string_view message) {
   if (status_.ok()) status_ = Status::InvalidArgument(message);
   return false;
 }

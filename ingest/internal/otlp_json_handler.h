@@ -14,9 +14,9 @@
 
 namespace roost::ingest::internal {
 
-// A JsonReader handler that reads an OTLP/JSON ExportTraceServiceRequest
-// straight into roost::Spans, handing each ResourceSpans' spans to a BatchBuilder once the
-// ResourceSpans object is complete (its "resource" may come after its "scopeSpans").
+// A JsonReader handler that reads an OTLP/JSON ExportTraceServiceRequest straight into
+// roost::Spans, handing each ResourceSpans' spans to a BatchBuilder once the ResourceSpans object
+// is complete (its "resource" may come after its "scopeSpans").
 //
 // The handler is a pushdown automaton: one Frame per open JSON object or array that it
 // understands (unknown keys are skipped with a counter), each frame saying which OTLP message or
@@ -80,7 +80,7 @@ class OtlpJsonHandler {
   bool ValueScalar(Field field, Scalar& v, WireValue* value);
   void FlushResourceSpans();
 
-  bool Fail(std::string message);
+  bool Fail(std::string_view message);
   bool WrongType(Field field, std::string_view got);
   // Notes a per-span problem for whatever spans the current context belongs to.
   void Note(std::string_view problem);
@@ -91,6 +91,8 @@ class OtlpJsonHandler {
   Status status_;
   std::vector<Frame> stack_;
   size_t spans_seen_ = 0;  // span objects started, for DecodeOptions::max_spans
+  // Where Note() writes: the error of the span, scope or resource being read. Set whenever one
+  // of those starts, before anything inside it can call Note(), so it never dangles when used.
   std::string* error_sink_ = nullptr;
 
   // The ResourceSpans being read.
