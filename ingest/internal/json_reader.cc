@@ -62,14 +62,6 @@ bool JsonReader::Fail(std::string_view what) {
   return false;
 }
 
-void JsonReader::SkipWhitespace() {
-  while (pos_ < text_.size()) {
-    const char c = text_[pos_];
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return;
-    ++pos_;
-  }
-}
-
 bool JsonReader::ReadString(std::string& out) {
   const size_t start = ++pos_;  // after the opening quote
   const size_t n = text_.size();

@@ -44,7 +44,13 @@ class JsonReader {
   enum class State : uint8_t { kValue, kKey, kAfterValue };
 
   bool Fail(std::string_view what);
-  void SkipWhitespace();
+  void SkipWhitespace() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return;
+      ++pos_;
+    }
+  }
   // REQUIRES: text_[pos_] == '"'. Reads the string into `out`.
   bool ReadString(std::string& out);
   bool ReadStringSlow(std::string& out);

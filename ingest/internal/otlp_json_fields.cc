@@ -149,8 +149,11 @@ constexpr std::string_view kStatusCodeNames[] = {"STATUS_CODE_UNSET", "STATUS_CO
 }  // namespace
 
 Field LookupField(Ctx ctx, std::string_view key) {
+  if (key.empty()) return Field::kUnknown;
   for (const FieldSpelling& f : FieldsOf(ctx)) {
-    if (key == f.camel || key == f.snake) return f.field;
+    // Size and first byte first: most keys are told apart without a memcmp.
+    if (key.size() == f.camel.size() && key[0] == f.camel[0] && key == f.camel) return f.field;
+    if (key.size() == f.snake.size() && key[0] == f.snake[0] && key == f.snake) return f.field;
   }
   return Field::kUnknown;
 }
