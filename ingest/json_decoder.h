@@ -24,7 +24,8 @@ namespace roost::ingest {
 // JSON (syntax, invalid UTF-8, trailing bytes), not an object at the top, a field of the wrong
 // JSON type anywhere (e.g. resourceSpans a number, spans not an array, startTimeUnixNano an
 // object), nesting deeper than max_nesting_depth, or more than max_spans spans.
-// Thread-safe. Streams the body through nlohmann's SAX parser; no DOM is built.
+// Thread-safe. Streams the body through a strict JSON reader (RFC 8259, as strict as
+// nlohmann::json::accept); no DOM is built.
 [[nodiscard]] Result<DecodedBatch> DecodeJson(std::string_view body, const DecodeOptions& options);
 
 }  // namespace roost::ingest

@@ -100,6 +100,45 @@ class Writer {
   std::string out_;
 };
 
+// `,"events":[...]`, or nothing.
+void WriteEvents(const std::vector<SpanEvent>& events, Writer& w) {
+  std::string& out = w.out();
+  if (events.empty()) return;
+  out += ",\"events\":[";
+  for (size_t i = 0; i < events.size(); ++i) {
+    const SpanEvent& e = events[i];
+    out += i > 0 ? ",{" : "{";
+    w.Key("timeUnixNano");
+    AppendJsonInt64String(e.time_unix_nano, &out);
+    out += ',';
+    w.String("name", e.name);
+    w.OptionalAttributes("attributes", e.attributes);
+    out += '}';
+  }
+  out += ']';
+}
+
+// `,"links":[...]`, or nothing.
+void WriteLinks(const std::vector<SpanLink>& links, Writer& w) {
+  std::string& out = w.out();
+  if (links.empty()) return;
+  out += ",\"links\":[";
+  for (size_t i = 0; i < links.size(); ++i) {
+    const SpanLink& l = links[i];
+    out += i > 0 ? ",{" : "{";
+    w.Hex("traceId", l.trace_id.bytes);
+    out += ',';
+    w.Hex("spanId", l.span_id.bytes);
+    if (!l.trace_state.empty()) {
+      out += ',';
+      w.String("traceState", l.trace_state);
+    }
+    w.OptionalAttributes("attributes", l.attributes);
+    out += '}';
+  }
+  out += ']';
+}
+
 void WriteSpan(const Span& span, Writer& w) {
   std::string& out = w.out();
   out += '{';
@@ -124,37 +163,8 @@ void WriteSpan(const Span& span, Writer& w) {
   w.Key("endTimeUnixNano");
   AppendJsonInt64String(span.end_unix_nano, &out);
   w.OptionalAttributes("attributes", span.attributes);
-  if (!span.events.empty()) {
-    out += ",\"events\":[";
-    for (size_t i = 0; i < span.events.size(); ++i) {
-      const SpanEvent& e = span.events[i];
-      out += i > 0 ? ",{" : "{";
-      w.Key("timeUnixNano");
-      AppendJsonInt64String(e.time_unix_nano, &out);
-      out += ',';
-      w.String("name", e.name);
-      w.OptionalAttributes("attributes", e.attributes);
-      out += '}';
-    }
-    out += ']';
-  }
-  if (!span.links.empty()) {
-    out += ",\"links\":[";
-    for (size_t i = 0; i < span.links.size(); ++i) {
-      const SpanLink& l = span.links[i];
-      out += i > 0 ? ",{" : "{";
-      w.Hex("traceId", l.trace_id.bytes);
-      out += ',';
-      w.Hex("spanId", l.span_id.bytes);
-      if (!l.trace_state.empty()) {
-        out += ',';
-        w.String("traceState", l.trace_state);
-      }
-      w.OptionalAttributes("attributes", l.attributes);
-      out += '}';
-    }
-    out += ']';
-  }
+  WriteEvents(span.events, w);
+  WriteLinks(span.links, w);
   if (span.status_code != StatusCode::kUnset || !span.status_message.empty()) {
     out += ",\"status\":{\"code\":" + std::to_string(static_cast<int>(span.status_code));
     if (!span.status_message.empty()) {

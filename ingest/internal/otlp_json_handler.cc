@@ -1,9 +1,6 @@
 #include "ingest/internal/otlp_json_handler.h"
 
-#include <charconv>
-#include <cmath>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,295 +10,7 @@
 namespace roost::ingest::internal {
 namespace {
 
-using Ctx = OtlpJsonHandler::Ctx;
-using Field = OtlpJsonHandler::Field;
-using Scalar = OtlpJsonHandler::Scalar;
-using Kind = Scalar::Kind;
-
-// A key of an OTLP JSON object: lowerCamelCase as OTLP/JSON writes it, and the proto field name
-// that protobuf's JSON parsers accept too.
-struct FieldName {
-  std::string_view camel;
-  std::string_view snake;
-  Field field;
-};
-
-constexpr FieldName kRequestFields[] = {{"resourceSpans", "resource_spans", Field::kResourceSpans}};
-constexpr FieldName kResourceSpansFields[] = {
-    {"resource", "resource", Field::kResource},
-    {"scopeSpans", "scope_spans", Field::kScopeSpans},
-};
-constexpr FieldName kResourceFields[] = {{"attributes", "attributes", Field::kAttributes}};
-constexpr FieldName kScopeSpansFields[] = {
-    {"spans", "spans", Field::kSpans},
-    {"scope", "scope", Field::kScope},
-};
-constexpr FieldName kScopeFields[] = {
-    {"name", "name", Field::kName},
-    {"version", "version", Field::kVersion},
-    {"attributes", "attributes", Field::kAttributes},
-};
-constexpr FieldName kSpanFields[] = {
-    {"traceId", "trace_id", Field::kTraceId},
-    {"spanId", "span_id", Field::kSpanId},
-    {"parentSpanId", "parent_span_id", Field::kParentSpanId},
-    {"name", "name", Field::kName},
-    {"kind", "kind", Field::kKind},
-    {"startTimeUnixNano", "start_time_unix_nano", Field::kStartTime},
-    {"endTimeUnixNano", "end_time_unix_nano", Field::kEndTime},
-    {"attributes", "attributes", Field::kAttributes},
-    {"status", "status", Field::kStatus},
-    {"events", "events", Field::kEvents},
-    {"links", "links", Field::kLinks},
-    {"traceState", "trace_state", Field::kTraceState},
-};
-constexpr FieldName kEventFields[] = {
-    {"timeUnixNano", "time_unix_nano", Field::kTimeUnixNano},
-    {"name", "name", Field::kName},
-    {"attributes", "attributes", Field::kAttributes},
-};
-constexpr FieldName kLinkFields[] = {
-    {"traceId", "trace_id", Field::kTraceId},
-    {"spanId", "span_id", Field::kSpanId},
-    {"traceState", "trace_state", Field::kTraceState},
-    {"attributes", "attributes", Field::kAttributes},
-};
-constexpr FieldName kStatusFields[] = {
-    {"code", "code", Field::kCode},
-    {"message", "message", Field::kMessage},
-};
-constexpr FieldName kKeyValueFields[] = {
-    {"key", "key", Field::kKey},
-    {"value", "value", Field::kValue},
-};
-constexpr FieldName kAnyValueFields[] = {
-    {"stringValue", "string_value", Field::kStringValue},
-    {"intValue", "int_value", Field::kIntValue},
-    {"doubleValue", "double_value", Field::kDoubleValue},
-    {"boolValue", "bool_value", Field::kBoolValue},
-    {"arrayValue", "array_value", Field::kArrayValue},
-    {"kvlistValue", "kvlist_value", Field::kKvlistValue},
-    {"bytesValue", "bytes_value", Field::kBytesValue},
-};
-constexpr FieldName kValuesFields[] = {{"values", "values", Field::kValues}};
-
-std::span<const FieldName> FieldsOf(Ctx ctx) {
-  switch (ctx) {
-    case Ctx::kRequest:
-      return kRequestFields;
-    case Ctx::kResourceSpans:
-      return kResourceSpansFields;
-    case Ctx::kResource:
-      return kResourceFields;
-    case Ctx::kScopeSpans:
-      return kScopeSpansFields;
-    case Ctx::kScope:
-      return kScopeFields;
-    case Ctx::kSpan:
-      return kSpanFields;
-    case Ctx::kEvent:
-      return kEventFields;
-    case Ctx::kLink:
-      return kLinkFields;
-    case Ctx::kStatus:
-      return kStatusFields;
-    case Ctx::kAttribute:
-    case Ctx::kKvlistEntry:
-      return kKeyValueFields;
-    case Ctx::kAnyValue:
-      return kAnyValueFields;
-    case Ctx::kArrayValue:
-    case Ctx::kKvlistValue:
-      return kValuesFields;
-    default:
-      return {};
-  }
-}
-
-Field LookupField(Ctx ctx, std::string_view key) {
-  for (const FieldName& f : FieldsOf(ctx)) {
-    if (key == f.camel || key == f.snake) return f.field;
-  }
-  return Field::kUnknown;
-}
-
-std::string_view NameOf(Field field) {
-  static constexpr std::span<const FieldName> kAll[] = {
-      kRequestFields, kResourceSpansFields, kScopeSpansFields, kScopeFields,    kSpanFields,
-      kEventFields,   kStatusFields,        kKeyValueFields,   kAnyValueFields, kValuesFields};
-  for (std::span<const FieldName> table : kAll) {
-    for (const FieldName& f : table) {
-      if (f.field == field) return f.camel;
-    }
-  }
-  return "?";
-}
-
-// What JSON a field's value must be, for messages.
-std::string_view ExpectedType(Field field) {
-  switch (field) {
-    case Field::kResourceSpans:
-    case Field::kScopeSpans:
-    case Field::kSpans:
-    case Field::kAttributes:
-    case Field::kEvents:
-    case Field::kLinks:
-    case Field::kValues:
-      return "an array";
-    case Field::kResource:
-    case Field::kScope:
-    case Field::kStatus:
-    case Field::kValue:
-    case Field::kArrayValue:
-    case Field::kKvlistValue:
-      return "an object";
-    case Field::kStartTime:
-    case Field::kEndTime:
-    case Field::kTimeUnixNano:
-    case Field::kIntValue:
-      return "an integer or a decimal string";
-    case Field::kKind:
-    case Field::kCode:
-      return "an enum number or name";
-    case Field::kDoubleValue:
-      return "a number or a string";
-    case Field::kBoolValue:
-      return "a boolean";
-    default:
-      return "a string";
-  }
-}
-
-bool IsList(Ctx ctx) {
-  switch (ctx) {
-    case Ctx::kResourceSpansList:
-    case Ctx::kScopeSpansList:
-    case Ctx::kSpanList:
-    case Ctx::kEventList:
-    case Ctx::kLinkList:
-    case Ctx::kAttributeList:
-    case Ctx::kValueList:
-    case Ctx::kKvlistList:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string_view KindName(Kind kind) {
-  switch (kind) {
-    case Kind::kNull:
-      return "null";
-    case Kind::kBool:
-      return "a boolean";
-    case Kind::kString:
-      return "a string";
-    default:
-      return "a number";
-  }
-}
-
-// Outcome of reading a 64-bit integer: the right JSON type but a bad value is a per-span problem,
-// the wrong JSON type a whole-body one.
-enum class Read { kOk, kWrongType, kBadValue };
-
-Read ToInt64(const Scalar& v, int64_t* out) {
-  switch (v.kind) {
-    case Kind::kInt:
-      *out = v.i;
-      return Read::kOk;
-    case Kind::kUint:
-      if (v.u > static_cast<uint64_t>(INT64_MAX)) return Read::kBadValue;
-      *out = static_cast<int64_t>(v.u);
-      return Read::kOk;
-    case Kind::kDouble:
-      // 2^63 is exactly representable; anything below it that is integral fits.
-      if (!(v.d >= -9223372036854775808.0 && v.d < 9223372036854775808.0) ||
-          std::trunc(v.d) != v.d) {
-        return Read::kBadValue;
-      }
-      *out = static_cast<int64_t>(v.d);
-      return Read::kOk;
-    case Kind::kString: {
-      const char* end = v.s->data() + v.s->size();
-      const auto [ptr, ec] = std::from_chars(v.s->data(), end, *out);
-      return ec == std::errc() && ptr == end && !v.s->empty() ? Read::kOk : Read::kBadValue;
-    }
-    default:
-      return Read::kWrongType;
-  }
-}
-
-Read ToDouble(const Scalar& v, double* out) {
-  switch (v.kind) {
-    case Kind::kInt:
-      *out = static_cast<double>(v.i);
-      return Read::kOk;
-    case Kind::kUint:
-      *out = static_cast<double>(v.u);
-      return Read::kOk;
-    case Kind::kDouble:
-      *out = v.d;
-      return Read::kOk;
-    case Kind::kString: {
-      const std::string& s = *v.s;
-      if (s == "NaN") {
-        *out = std::nan("");
-      } else if (s == "Infinity" || s == "-Infinity") {
-        *out = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
-      } else {
-        const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-        if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return Read::kBadValue;
-      }
-      return Read::kOk;
-    }
-    default:
-      return Read::kWrongType;
-  }
-}
-
-// An enum: its number, or its value name (an index into `names`). Unknown names and numbers are
-// returned as -1 and read as the zero value by the callers, as protobuf's parsers do with
-// ignore_unknown_fields.
-Read ToEnum(const Scalar& v, std::span<const std::string_view> names, int* out) {
-  if (v.kind == Kind::kString) {
-    *out = -1;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (*v.s == names[i]) *out = static_cast<int>(i);
-    }
-    int64_t n = 0;
-    if (*out < 0 && ToInt64(v, &n) == Read::kOk && n >= 0 &&
-        n < static_cast<int64_t>(names.size())) {
-      *out = static_cast<int>(n);
-    }
-    return Read::kOk;
-  }
-  int64_t n = 0;
-  const Read r = ToInt64(v, &n);
-  if (r == Read::kWrongType) return r;
-  *out =
-      r == Read::kOk && n >= 0 && n < static_cast<int64_t>(names.size()) ? static_cast<int>(n) : -1;
-  return Read::kOk;
-}
-
-constexpr std::string_view kSpanKindNames[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
-                                               "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
-                                               "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
-constexpr std::string_view kStatusCodeNames[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
-                                                 "STATUS_CODE_ERROR"};
-
-// Keeps an error message printable and short: nlohmann quotes the offending input, which may be
-// anything, and the message travels back to the client.
-std::string Printable(std::string_view s) {
-  constexpr size_t kMaxMessage = 300;
-  std::string out;
-  for (char c : s.substr(0, kMaxMessage)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += u >= 0x20 && u < 0x7f ? c : '?';
-  }
-  if (s.size() > kMaxMessage) out += "...";
-  return out;
-}
+using Kind = JsonScalar::Kind;
 
 }  // namespace
 
@@ -311,68 +20,49 @@ OtlpJsonHandler::OtlpJsonHandler(const DecodeOptions& options, BatchBuilder* bui
   stack_.push_back(Frame{.ctx = Ctx::kDocument});
 }
 
-bool OtlpJsonHandler::null() {
+bool OtlpJsonHandler::Null() {
   Scalar v;
   return OnScalar(v);
 }
 
-bool OtlpJsonHandler::boolean(bool value) {
+bool OtlpJsonHandler::Bool(bool value) {
   Scalar v{.kind = Kind::kBool, .b = value};
   return OnScalar(v);
 }
 
-bool OtlpJsonHandler::number_integer(int64_t value) {
+bool OtlpJsonHandler::Int(int64_t value) {
   Scalar v{.kind = Kind::kInt, .i = value};
   return OnScalar(v);
 }
 
-bool OtlpJsonHandler::number_unsigned(uint64_t value) {
+bool OtlpJsonHandler::Uint(uint64_t value) {
   Scalar v{.kind = Kind::kUint, .u = value};
   return OnScalar(v);
 }
 
-bool OtlpJsonHandler::number_float(double value, const std::string& /*text*/) {
+bool OtlpJsonHandler::Double(double value) {
   Scalar v{.kind = Kind::kDouble, .d = value};
   return OnScalar(v);
 }
 
-bool OtlpJsonHandler::string(std::string& value) {
+bool OtlpJsonHandler::String(std::string& value) {
   Scalar v{.kind = Kind::kString, .s = &value};
   return OnScalar(v);
 }
 
-bool OtlpJsonHandler::binary(nlohmann::json::binary_t& /*value*/) {
-  return Fail("unexpected binary value in JSON");  // only binary formats produce these
-}
-
-bool OtlpJsonHandler::parse_error(size_t /*position*/, const std::string& /*last_token*/,
-                                  const nlohmann::json::exception& ex) {
-  std::string_view what = ex.what();
-  // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at line 1, ..."
-  if (const size_t close = what.find("] "); close != std::string_view::npos) {
-    what.remove_prefix(close + 2);
-  }
-  return Fail("invalid JSON: " + Printable(what));
-}
-
-bool OtlpJsonHandler::key(std::string& key) {
+bool OtlpJsonHandler::Key(std::string_view key) {
   Frame& f = stack_.back();
   if (f.ctx != Ctx::kSkip) f.field = LookupField(f.ctx, key);
   return true;
 }
 
-bool OtlpJsonHandler::start_object(size_t /*elements*/) { return StartContainer(true); }
-bool OtlpJsonHandler::start_array(size_t /*elements*/) { return StartContainer(false); }
-bool OtlpJsonHandler::end_object() { return EndContainer(); }
-bool OtlpJsonHandler::end_array() { return EndContainer(); }
-
-bool OtlpJsonHandler::Fail(std::string message) {
+bool OtlpJsonHandler::Fail(std::string_view message) {
   if (status_.ok()) status_ = Status::InvalidArgument(message);
   return false;
 }
 
 bool OtlpJsonHandler::WrongType(Field field, std::string_view got) {
-  return Fail("JSON field '" + std::string(NameOf(field)) + "' must be " +
+  return Fail("JSON field '" + std::string(FieldName(field)) + "' must be " +
               std::string(ExpectedType(field)) + ", got " + std::string(got));
 }
 
@@ -386,10 +76,6 @@ bool OtlpJsonHandler::Push(Ctx ctx) {
 }
 
 bool OtlpJsonHandler::StartContainer(bool is_object) {
-  if (++depth_ > options_.max_nesting_depth) {
-    return Fail("JSON nested deeper than " + std::to_string(options_.max_nesting_depth) +
-                " levels");
-  }
   Frame& f = stack_.back();
   if (f.ctx == Ctx::kSkip) {
     ++f.skip_depth;
@@ -408,7 +94,8 @@ bool OtlpJsonHandler::StartContainer(bool is_object) {
   return is_object ? StartObjectIn(f, field) : StartArrayIn(f, field);
 }
 
-bool OtlpJsonHandler::StartObjectIn(Frame& f, Field field) {
+// An object as an element of the list `f`.
+bool OtlpJsonHandler::StartElement(Frame& f) {
   switch (f.ctx) {
     case Ctx::kResourceSpansList:
       return Push(Ctx::kResourceSpans);
@@ -446,8 +133,12 @@ bool OtlpJsonHandler::StartObjectIn(Frame& f, Field field) {
       return true;
     }
     default:
-      break;
+      return Fail("unexpected JSON object");  // not reached: every list kind is handled
   }
+}
+
+bool OtlpJsonHandler::StartObjectIn(Frame& f, Field field) {
+  if (IsList(f.ctx)) return StartElement(f);
   // An object as the value of `field` in the object `f`.
   if (f.ctx == Ctx::kResourceSpans && field == Field::kResource) {
     error_sink_ = &resource_error_;
@@ -470,7 +161,6 @@ bool OtlpJsonHandler::StartObjectIn(Frame& f, Field field) {
     stack_.push_back(Frame{.ctx = array ? Ctx::kArrayValue : Ctx::kKvlistValue, .value = value});
     return true;
   }
-  if (IsList(f.ctx)) return Fail("elements of a JSON list must be objects");
   return WrongType(field, "an object");
 }
 
@@ -524,7 +214,6 @@ bool OtlpJsonHandler::StartArrayIn(Frame& f, Field field) {
 }
 
 bool OtlpJsonHandler::EndContainer() {
-  --depth_;
   Frame& f = stack_.back();
   if (f.ctx == Ctx::kSkip && --f.skip_depth > 0) return true;
   const Ctx ctx = f.ctx;
@@ -575,8 +264,11 @@ bool OtlpJsonHandler::OnScalar(Scalar& v) {
     case Ctx::kAnyValue:
       return ValueScalar(field, v, f.value);
     default:
-      break;
+      return OtherScalar(f, field, v);
   }
+}
+
+bool OtlpJsonHandler::OtherScalar(Frame& f, Field field, Scalar& v) {
   std::string* target = nullptr;
   if (f.ctx == Ctx::kScope && field == Field::kName) target = &scopes_.back().scope.name;
   if (f.ctx == Ctx::kScope && field == Field::kVersion) target = &scopes_.back().scope.version;
@@ -595,19 +287,15 @@ bool OtlpJsonHandler::OnScalar(Scalar& v) {
     return true;
   }
   if (f.ctx == Ctx::kEvent && field == Field::kTimeUnixNano) {
-    int64_t t = 0;
-    const Read r = ToInt64(v, &t);
-    if (r == Read::kWrongType) return WrongType(field, KindName(v.kind));
-    if (r == Read::kBadValue) Note("event timeUnixNano is not an int64");
-    CurrentSpan().span.events.back().time_unix_nano = t;
+    const ScalarRead r = ToInt64(v, &CurrentSpan().span.events.back().time_unix_nano);
+    if (r == ScalarRead::kWrongType) return WrongType(field, KindName(v.kind));
+    if (r == ScalarRead::kBadValue) Note("event timeUnixNano is not an int64");
     return true;
   }
   if (f.ctx == Ctx::kStatus && field == Field::kCode) {
-    int code = 0;
-    if (ToEnum(v, kStatusCodeNames, &code) == Read::kWrongType) {
+    if (ToStatusCode(v, &CurrentSpan().span.status_code) == ScalarRead::kWrongType) {
       return WrongType(field, KindName(v.kind));
     }
-    CurrentSpan().span.status_code = code > 0 ? static_cast<StatusCode>(code) : StatusCode::kUnset;
     return true;
   }
   return WrongType(field, KindName(v.kind));
@@ -619,20 +307,17 @@ bool OtlpJsonHandler::SpanScalar(Field field, Scalar& v) {
     case Field::kStartTime:
     case Field::kEndTime: {
       int64_t t = 0;
-      const Read r = ToInt64(v, &t);
-      if (r == Read::kWrongType) return WrongType(field, KindName(v.kind));
-      if (r == Read::kBadValue) Note(std::string(NameOf(field)) + " is not an int64");
+      const ScalarRead r = ToInt64(v, &t);
+      if (r == ScalarRead::kWrongType) return WrongType(field, KindName(v.kind));
+      if (r == ScalarRead::kBadValue) Note(std::string(FieldName(field)) + " is not an int64");
       (field == Field::kStartTime ? span.start_unix_nano : span.end_unix_nano) = t;
       return true;
     }
-    case Field::kKind: {
-      int kind = 0;
-      if (ToEnum(v, kSpanKindNames, &kind) == Read::kWrongType) {
+    case Field::kKind:
+      if (ToSpanKind(v, &span.otel_kind) == ScalarRead::kWrongType) {
         return WrongType(field, KindName(v.kind));
       }
-      span.otel_kind = kind > 0 ? static_cast<OtelSpanKind>(kind) : OtelSpanKind::kUnspecified;
       return true;
-    }
     default:
       break;
   }
@@ -712,16 +397,16 @@ bool OtlpJsonHandler::ValueScalar(Field field, Scalar& v, WireValue* value) {
       value->bool_value = v.b;
       return true;
     case Field::kIntValue: {
-      const Read r = ToInt64(v, &value->int_value);
-      if (r == Read::kWrongType) return WrongType(field, KindName(v.kind));
-      if (r == Read::kBadValue) Note("attribute intValue is not an int64");
+      const ScalarRead r = ToInt64(v, &value->int_value);
+      if (r == ScalarRead::kWrongType) return WrongType(field, KindName(v.kind));
+      if (r == ScalarRead::kBadValue) Note("attribute intValue is not an int64");
       value->type = Type::kInt;
       return true;
     }
     case Field::kDoubleValue: {
-      const Read r = ToDouble(v, &value->double_value);
-      if (r == Read::kWrongType) return WrongType(field, KindName(v.kind));
-      if (r == Read::kBadValue) Note("attribute doubleValue is not a number");
+      const ScalarRead r = ToDouble(v, &value->double_value);
+      if (r == ScalarRead::kWrongType) return WrongType(field, KindName(v.kind));
+      if (r == ScalarRead::kBadValue) Note("attribute doubleValue is not a number");
       value->type = Type::kDouble;
       return true;
     }

@@ -3,10 +3,7 @@
 #include <cstdint>
 
 namespace roost::ingest::internal {
-namespace {
-
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if there is none.
-size_t SequenceLength(std::string_view s, size_t i) {
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return 1;
   size_t len = 0;
@@ -33,11 +30,9 @@ size_t SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
-}  // namespace
-
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    const size_t len = SequenceLength(s, i);
+    const size_t len = Utf8SequenceLength(s, i);
     if (len == 0) return false;
     i += len;
   }
@@ -48,7 +43,7 @@ std::string ToValidUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    const size_t len = SequenceLength(s, i);
+    const size_t len = Utf8SequenceLength(s, i);
     if (len == 0) {
       out += '?';
       ++i;

@@ -5,6 +5,10 @@
 
 namespace roost::ingest::internal {
 
+// Length (1-4) of the well-formed UTF-8 sequence starting at s[i], or 0 if there is none there.
+// REQUIRES: i < s.size()
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF), as
 // proto3 requires of strings.
 bool IsValidUtf8(std::string_view s);

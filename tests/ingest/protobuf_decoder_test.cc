@@ -172,6 +172,20 @@ TEST(DecodeProtobufTest, UnsetValueBecomesMonostate) {
                                                    Attribute{"empty.value", std::monostate{}}));
 }
 
+TEST(DecodeProtobufTest, UnknownAndUnkeptFieldsAreIgnored) {
+  Request r;
+  pb_trace::Span* s = AddSpan(&r);
+  s->set_flags(0x301);
+  s->set_dropped_attributes_count(3);
+  s->set_dropped_events_count(4);
+  r.mutable_resource_spans(0)->set_schema_url("https://opentelemetry.io/schemas/1.21.0");
+  // Field 99 (varint 1) and field 100 (length-delimited "xy"), unknown to the schema.
+  const std::string body = r.SerializeAsString() + "\x98\x06\x01\xa2\x06\x02xy";
+  Result<DecodedBatch> batch = DecodeProtobuf(body, {});
+  ASSERT_THAT(batch, IsOk());
+  EXPECT_EQ(batch->spans.size(), 1u);
+}
+
 TEST(DecodeProtobufTest, UnknownEnumValuesReadAsUnspecified) {
   Request r;
   pb_trace::Span* s = AddSpan(&r);
