@@ -90,17 +90,22 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+// Checks strings and attributes, counting bytes. Builds no message unless something is wrong:
+// `what` and `suffix` name the value only in the error.
 class SpanChecker {
  public:
   explicit SpanChecker(const SpanLimits& limits) : limits_(limits) {}
 
-  Status String(std::string_view s, std::string_view what) {
+  Status String(std::string_view s, std::string_view what, std::string_view suffix = {}) {
     bytes_ += s.size();
     if (s.size() > limits_.max_string_bytes) {
-      return Status::InvalidArgument(std::string(what) + " is longer than " +
+      return Status::InvalidArgument(std::string(what) + std::string(suffix) + " is longer than " +
                                      std::to_string(limits_.max_string_bytes) + " bytes");
     }
-    if (!IsValidUtf8(s)) return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+    if (!IsValidUtf8(s)) {
+      return Status::InvalidArgument(std::string(what) + std::string(suffix) +
+                                     " is not valid UTF-8");
+    }
     return Status::OK();
   }
 
@@ -111,7 +116,7 @@ class SpanChecker {
     }
     for (const Attribute& a : attrs) {
       if (a.key.empty()) return Status::InvalidArgument(std::string(what) + " has an empty key");
-      if (Status s = String(a.key, std::string(what) + " key"); !s.ok()) return s;
+      if (Status s = String(a.key, what, " key"); !s.ok()) return s;
       if (Status s = Value(a.value, a.key); !s.ok()) return s;
     }
     return Status::OK();
@@ -120,9 +125,15 @@ class SpanChecker {
   size_t bytes() const { return bytes_; }
 
  private:
+  static std::string Describe(const std::string& key) {
+    return "attribute '" + key.substr(0, 64) + "'";
+  }
+
   Status Value(const AttributeValue& v, const std::string& key) {
-    const std::string what = "attribute '" + key.substr(0, 64) + "'";
-    if (const auto* s = std::get_if<std::string>(&v)) return String(*s, what);
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      Status st = String(*s, "");
+      return st.ok() ? st : Status::InvalidArgument(Describe(key) + st.message());
+    }
     if (std::holds_alternative<double>(v)) {
       bytes_ += 8;
       return Status::OK();
@@ -131,7 +142,9 @@ class SpanChecker {
     if (const auto* strs = std::get_if<std::vector<std::string>>(&v)) {
       n = strs->size();
       for (const std::string& s : *strs) {
-        if (Status st = String(s, what); !st.ok()) return st;
+        if (Status st = String(s, ""); !st.ok()) {
+          return Status::InvalidArgument(Describe(key) + st.message());
+        }
       }
     } else if (const auto* b = std::get_if<std::vector<bool>>(&v)) {
       n = b->size();
@@ -142,7 +155,7 @@ class SpanChecker {
     }
     bytes_ += 8 * n + 8;
     if (n > limits_.max_array_values) {
-      return Status::InvalidArgument(what + " has more than " +
+      return Status::InvalidArgument(Describe(key) + " has more than " +
                                      std::to_string(limits_.max_array_values) + " values");
     }
     return Status::OK();
