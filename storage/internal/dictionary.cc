@@ -36,7 +36,7 @@ uint32_t Dictionary::Intern(DictKind kind, std::string_view value, rocksdb::Writ
   Table& t = tables_[static_cast<int>(kind)];
   {
     std::shared_lock lock(mu_);
-    auto it = t.ids.find(std::string(value));
+    auto it = t.ids.find(value);
     if (it != t.ids.end()) return it->second;
   }
   std::unique_lock lock(mu_);
@@ -70,7 +70,7 @@ std::optional<uint32_t> Dictionary::Find(DictKind kind, std::string_view value) 
   if (value.empty()) return 0;
   std::shared_lock lock(mu_);
   const Table& t = tables_[static_cast<int>(kind)];
-  auto it = t.ids.find(std::string(value));
+  auto it = t.ids.find(value);
   if (it == t.ids.end()) return std::nullopt;
   return it->second;
 }

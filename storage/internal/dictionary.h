@@ -38,8 +38,13 @@ class Dictionary {
   size_t size(DictKind kind) const;
 
  private:
+  // Heterogeneous lookup: find by string_view without building a std::string.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Table {
-    std::unordered_map<std::string, uint32_t> ids;
+    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
     std::vector<std::string> strings{std::string()};  // index = id
   };
   mutable std::shared_mutex mu_;

@@ -78,7 +78,7 @@ class SpanStore::Impl {
 
   // Write path (write_path.cc).
   void WriterLoop();
-  void Commit(std::vector<std::unique_ptr<PendingWrite>>& group);
+  void Commit(std::vector<std::shared_ptr<PendingWrite>>& group);
   bool IsSealedDuplicate(const internal::RowData& row,
                          std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>>*
                              cache);
@@ -113,7 +113,7 @@ class SpanStore::Impl {
   // The queue between Write callers and the writer thread.
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<PendingWrite>> queue_;  // guarded by queue_mu_
+  std::deque<std::shared_ptr<PendingWrite>> queue_;  // guarded by queue_mu_
   size_t queued_spans_ = 0;                          // guarded by queue_mu_
   bool stopping_ = false;                            // guarded by queue_mu_
 

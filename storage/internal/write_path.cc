@@ -61,7 +61,7 @@ PreparedRow Prepare(Span&& s, size_t index) {
 
 Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
   if (db_->read_only()) return Status::Unavailable("store is open read-only");
-  auto pending = std::make_unique<PendingWrite>();
+  auto pending = std::make_shared<PendingWrite>();
   pending->rows.reserve(spans.size());
   const uint32_t cutoff = cutoff_->bucket.load(std::memory_order_relaxed);
   for (size_t i = 0; i < spans.size(); ++i) {
@@ -86,14 +86,16 @@ Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
                                  " spans waiting); retry later");
     }
     queued_spans_ += pending->rows.size();
-    queue_.push_back(std::move(pending));
+    // The queue shares the pending write: the writer drops its reference when done, and the
+    // rows are freed here, in the caller's thread, not on the single writer thread.
+    queue_.push_back(pending);
   }
   queue_cv_.notify_one();
   return done.get();
 }
 
 void SpanStore::Impl::WriterLoop() {
-  std::vector<std::unique_ptr<PendingWrite>> group;
+  std::vector<std::shared_ptr<PendingWrite>> group;
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
@@ -149,7 +151,7 @@ bool SpanStore::Impl::IsSealedDuplicate(
   return std::find(it->second.begin(), it->second.end(), row.span) != it->second.end();
 }
 
-void SpanStore::Impl::Commit(std::vector<std::unique_ptr<PendingWrite>>& group) {
+void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) {
   std::unique_lock dedupe_lock(dedupe_mu_);
   internal::U64HashSet in_group;
   std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
