@@ -5,6 +5,7 @@
 #include <cctype>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
+// How much the wait for the first bytes of a request reads at once.
+constexpr size_t kFirstReadBytes = 4096;
 
 std::string_view Std(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -73,19 +76,28 @@ class HttpServer::Impl {
   std::atomic<size_t>& connections() { return connections_; }
   net::thread_pool& workers() { return workers_; }
   Response Handle(const Request& request);
+  // A session's socket, registered for its lifetime so that Stop() can close it.
+  void Register(tcp::socket* socket);
+  void Unregister(tcp::socket* socket);
 
  private:
   void Accept();
 
   const ServerOptions options_;
   Handler handler_;
+  // Declared before ioc_: sessions still queued in ioc_ touch them when ioc_ is destroyed.
+  std::atomic<size_t> connections_{0};
+  std::mutex sockets_mu_;
+  std::set<tcp::socket*> sockets_;  // guarded by sockets_mu_
   net::io_context ioc_;
+  // Keeps the IO threads running while every request is on the worker pool and the acceptor is
+  // closed (Stop), so that their responses are still written; Stop() ends them with ioc_.stop().
+  net::executor_work_guard<net::io_context::executor_type> work_{ioc_.get_executor()};
   tcp::acceptor acceptor_;
   net::thread_pool workers_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> in_flight_{0};
-  std::atomic<size_t> connections_{0};
   uint16_t port_ = 0;
   std::mutex stop_mu_;
   bool stopped_ = false;  // guarded by stop_mu_
@@ -101,20 +113,36 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server) {
     server_.connections()++;
+    server_.Register(&stream_.socket());
   }
-  ~Session() { server_.connections()--; }
+  ~Session() {
+    server_.Unregister(&stream_.socket());
+    server_.connections()--;
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
  private:
+  // Waits up to idle_timeout for the first bytes of the next request, then gives the whole request
+  // read_timeout: a client that starts a request and stalls is cut off after read_timeout.
   void Read() {
+    if (buffer_.size() > 0) return ReadRequest();
+    stream_.expires_after(server_.options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->OnRead(ec);
+                              self->buffer_.commit(n);
+                              self->ReadRequest();
+                            });
+  }
+
+  void ReadRequest() {
     parser_.emplace();
     parser_->body_limit(server_.options().max_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(buffer_.size() > 0 ? server_.options().read_timeout
-                                             : server_.options().idle_timeout);
+    stream_.expires_after(server_.options().read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
@@ -200,6 +228,16 @@ Response HttpServer::Impl::Handle(const Request& request) {
   }
 }
 
+void HttpServer::Impl::Register(tcp::socket* socket) {
+  std::lock_guard lock(sockets_mu_);
+  sockets_.insert(socket);
+}
+
+void HttpServer::Impl::Unregister(tcp::socket* socket) {
+  std::lock_guard lock(sockets_mu_);
+  sockets_.erase(socket);
+}
+
 Status HttpServer::Impl::Listen() {
   beast::error_code ec;
   net::ip::address address = net::ip::make_address(options_.host, ec);
@@ -256,6 +294,17 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
   workers_.join();
+  // No thread runs the sockets any more, so they may be closed from here: clients of idle or
+  // unanswered connections see the close now rather than when the server is destroyed.
+  {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    std::lock_guard lock(sockets_mu_);
+    for (tcp::socket* socket : sockets_) {
+      socket->shutdown(tcp::socket::shutdown_both, ignored);
+      socket->close(ignored);
+    }
+  }
   {
     std::lock_guard lock(stop_mu_);
     stopped_ = true;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -239,6 +240,43 @@ TEST_F(HttpServerTest, StopKeepsEveryAcknowledgedRequest) {
     }
   }
   EXPECT_GE(stored.size(), expected);
+}
+
+// A request on the worker pool when Stop() closes the acceptor still gets its response.
+TEST_F(HttpServerTest, StopAnswersRequestsBeingHandled) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ServerOptions options = testing::SmallServerOptions();
+  options.port = 0;
+  Result<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start(options, [&entered, released](const Request& r) {
+        Response response;
+        if (r.path == "/slow") {
+          entered.set_value();
+          released.wait_for(std::chrono::seconds(20));
+          response.body = "done";
+        }
+        return response;
+      });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const uint16_t server_port = (*server)->port();
+  ClientResponse slow;
+  std::thread client([&] { slow = TestClient(server_port).Send("GET", "/slow"); });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  std::thread stopper([&] { (*server)->Stop(std::chrono::seconds(30)); });
+  // Once new connections are refused, Stop() has closed the acceptor (bounded wait).
+  bool refused = false;
+  for (int i = 0; i < 1000 && !refused; ++i) {
+    refused = !TestClient(server_port).Send("GET", "/healthz").error.empty();
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(refused);
+  release.set_value();
+  client.join();
+  stopper.join();
+  EXPECT_EQ(slow.status, 200) << slow.error;
+  EXPECT_EQ(slow.body, "done");
 }
 
 // After Stop() no connection is left open: a keep-alive client sees the close at once instead

@@ -203,6 +203,7 @@ TEST_F(OtlpIngestServerTest, LoadSheddingStoresExactlyTheAcknowledgedSpans) {
   EXPECT_THAT(result.problems, ::testing::IsEmpty());
   EXPECT_EQ(result.statuses.size(), size_t{kThreads * kRequests});
   const auto acked = std::count(result.statuses.begin(), result.statuses.end(), 200);
+  RecordProperty("shed_requests", static_cast<int>(result.statuses.size() - acked));
   EXPECT_GT(acked, 0);
   EXPECT_EQ(result.acknowledged.size(), static_cast<size_t>(acked) * kSpans);
   EXPECT_EQ(StoredKeys(store(), "shed"), result.acknowledged);
