@@ -25,6 +25,10 @@ using tcp = net::ip::tcp;
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 // How much the wait for the first bytes of a request reads at once.
 constexpr size_t kFirstReadBytes = 4096;
+// After an error answer (413, 400, ...), at most this much of what the client still sends is read
+// and dropped before the connection is closed (see LingerAndClose).
+constexpr size_t kMaxDiscardBytes = size_t{64} << 20;
+constexpr size_t kDiscardChunkBytes = 64 << 10;
 
 std::string_view Std(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -192,13 +196,34 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     stream_.expires_after(server_.options().read_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep, counted](beast::error_code ec,
-                                                                      size_t) {
-                        if (counted) self->server_.in_flight()--;
-                        if (ec || !keep) return self->Close();
-                        self->Read();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep, close, counted](beast::error_code ec, size_t) {
+          if (counted) self->server_.in_flight()--;
+          if (!ec && close) return self->LingerAndClose();
+          if (ec || !keep) return self->Close();
+          self->Read();
+        });
+  }
+
+  // Closing a socket with unread input resets the connection, and a client still writing its
+  // body (the usual case of a 413) would see the reset instead of the answer. So stop sending,
+  // read and drop the rest (at most kMaxDiscardBytes, within read_timeout), then close.
+  void LingerAndClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(server_.options().read_timeout);
+    discard_.resize(kDiscardChunkBytes);
+    Discard();
+  }
+
+  void Discard() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->discarded_ += n;
+                              if (ec || self->discarded_ > kMaxDiscardBytes) return self->Close();
+                              self->Discard();
+                            });
   }
 
   void Close() {
@@ -213,6 +238,8 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  std::vector<char> discard_;  // LingerAndClose's read buffer
+  size_t discarded_ = 0;
 };
 
 }  // namespace

@@ -190,5 +190,20 @@ TEST_F(BadInputServerTest, BodyOverMaxBodyIs413) {
   EXPECT_EQ(fresh.Send("GET", "/healthz").status, 200);
 }
 
+// The client is still writing megabytes when the server refuses the body: it must read the 413,
+// not a connection reset.
+TEST_F(BadInputServerTest, LargeBodyOverMaxBodyStillReads413) {
+  ServerOptions options = testing::SmallServerOptions();
+  options.max_body_bytes = 1024;
+  StartServer(options);
+  TestClient client = Client();
+  ClientResponse r = testing::PostBody(client, std::string(size_t{8} << 20, 'x'), Wire::kProtobuf);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.status, 413);
+  EXPECT_THAT(r.body, HasSubstr("--max-body"));
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(CountAllSpans(store()), 0u);
+}
+
 }  // namespace
 }  // namespace roost::api
