@@ -1,6 +1,7 @@
 // Every class of bad request against a real server: each answers a 4xx with a JSON error naming
 // the problem, stores nothing, and leaves the server serving.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct BadInputCase {
   int status;
   const char* error;  // a substring of the "error" message
 };
+
+// Names the case in test listings (instead of its bytes).
+void PrintTo(const BadInputCase& c, std::ostream* os) { *os << c.name; }
 
 class BadInputTest : public testing::ServerFixture,
                      public ::testing::WithParamInterface<BadInputCase> {};

@@ -121,6 +121,28 @@ void ExpectLlm(const Span& s, int i, const Span& root, const std::string& export
   EXPECT_EQ(s.links[0].attributes, (Attributes{{"link.kind", std::string("follows")}}));
 }
 
+// The stored span with `want`'s id carries exactly the ids, name and times the exporter sent.
+void ExpectStoredAsSent(const std::vector<Span>& stored, const SentSpan& want,
+                        const std::string& project) {
+  SCOPED_TRACE(want.name);
+  const Span* got = nullptr;
+  for (const Span& s : stored) {
+    if (s.span_id.ToHex() == want.span_id) got = &s;
+  }
+  ASSERT_NE(got, nullptr) << "span " << want.span_id << " not stored";
+  EXPECT_EQ(got->trace_id.ToHex(), want.trace_id);
+  EXPECT_EQ(got->parent_span_id ? got->parent_span_id->ToHex() : "", want.parent_span_id);
+  EXPECT_EQ(got->name, want.name);
+  EXPECT_EQ(got->start_unix_nano, want.start);
+  EXPECT_EQ(got->end_unix_nano, want.end);
+  EXPECT_EQ(got->project, project);
+  EXPECT_EQ(got->scope.name, "roost-interop-test");
+  EXPECT_EQ(got->scope.version, "1.2.3");
+  const AttributeValue* service = FindAttribute(got->resource_attributes, "service.name");
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(*service, AttributeValue(std::string("roost-interop")));
+}
+
 class OtelJsInteropTest : public testing::ServerFixture,
                           public ::testing::WithParamInterface<const char*> {};
 
@@ -149,25 +171,7 @@ TEST_P(OtelJsInteropTest, ExporterSpansAreStoredExactly) {
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();
   ASSERT_EQ(stored->size(), 3u);  // start order: root, ChatCompletion 0, ChatCompletion 1
   const Span& root = (*stored)[0];
-  for (const SentSpan& want : sent) {
-    SCOPED_TRACE(want.name);
-    const Span* got = nullptr;
-    for (const Span& s : *stored) {
-      if (s.span_id.ToHex() == want.span_id) got = &s;
-    }
-    ASSERT_NE(got, nullptr) << "span " << want.span_id << " not stored";
-    EXPECT_EQ(got->trace_id.ToHex(), want.trace_id);
-    EXPECT_EQ(got->parent_span_id ? got->parent_span_id->ToHex() : "", want.parent_span_id);
-    EXPECT_EQ(got->name, want.name);
-    EXPECT_EQ(got->start_unix_nano, want.start);
-    EXPECT_EQ(got->end_unix_nano, want.end);
-    EXPECT_EQ(got->project, project);
-    EXPECT_EQ(got->scope.name, "roost-interop-test");
-    EXPECT_EQ(got->scope.version, "1.2.3");
-    const AttributeValue* service = FindAttribute(got->resource_attributes, "service.name");
-    ASSERT_NE(service, nullptr);
-    EXPECT_EQ(*service, AttributeValue(std::string("roost-interop")));
-  }
+  for (const SentSpan& want : sent) ExpectStoredAsSent(*stored, want, project);
   ASSERT_EQ(root.name, "conversation");
   ExpectRoot(root, exporter);
   ExpectLlm((*stored)[1], 0, root, exporter);

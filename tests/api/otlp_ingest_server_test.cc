@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -47,6 +48,9 @@ struct RoundTripCase {
   const char* encoding;
   Framing framing;
 };
+
+// Names the case in test listings (instead of its bytes).
+void PrintTo(const RoundTripCase& c, std::ostream* os) { *os << c.name; }
 
 class OtlpIngestRoundTripTest : public testing::ServerFixture,
                                 public ::testing::WithParamInterface<RoundTripCase> {};
