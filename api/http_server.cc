@@ -5,6 +5,7 @@
 #include <cctype>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,12 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
+// How much the wait for the first bytes of a request reads at once.
+constexpr size_t kFirstReadBytes = 4096;
+// After an error answer (413, 400, ...), at most this much of what the client still sends is read
+// and dropped before the connection is closed (see LingerAndClose).
+constexpr size_t kMaxDiscardBytes = size_t{64} << 20;
+constexpr size_t kDiscardChunkBytes = 64 << 10;
 
 std::string_view Std(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -73,19 +80,28 @@ class HttpServer::Impl {
   std::atomic<size_t>& connections() { return connections_; }
   net::thread_pool& workers() { return workers_; }
   Response Handle(const Request& request);
+  // A session's socket, registered for its lifetime so that Stop() can close it.
+  void Register(tcp::socket* socket);
+  void Unregister(tcp::socket* socket);
 
  private:
   void Accept();
 
   const ServerOptions options_;
   Handler handler_;
+  // Declared before ioc_: sessions still queued in ioc_ touch them when ioc_ is destroyed.
+  std::atomic<size_t> connections_{0};
+  std::mutex sockets_mu_;
+  std::set<tcp::socket*> sockets_;  // guarded by sockets_mu_
   net::io_context ioc_;
+  // Keeps the IO threads running while every request is on the worker pool and the acceptor is
+  // closed (Stop), so that their responses are still written; Stop() ends them with ioc_.stop().
+  net::executor_work_guard<net::io_context::executor_type> work_{ioc_.get_executor()};
   tcp::acceptor acceptor_;
   net::thread_pool workers_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> in_flight_{0};
-  std::atomic<size_t> connections_{0};
   uint16_t port_ = 0;
   std::mutex stop_mu_;
   bool stopped_ = false;  // guarded by stop_mu_
@@ -101,20 +117,36 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server) {
     server_.connections()++;
+    server_.Register(&stream_.socket());
   }
-  ~Session() { server_.connections()--; }
+  ~Session() {
+    server_.Unregister(&stream_.socket());
+    server_.connections()--;
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
  private:
+  // Waits up to idle_timeout for the first bytes of the next request, then gives the whole request
+  // read_timeout: a client that starts a request and stalls is cut off after read_timeout.
   void Read() {
+    if (buffer_.size() > 0) return ReadRequest();
+    stream_.expires_after(server_.options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->OnRead(ec);
+                              self->buffer_.commit(n);
+                              self->ReadRequest();
+                            });
+  }
+
+  void ReadRequest() {
     parser_.emplace();
     parser_->body_limit(server_.options().max_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(buffer_.size() > 0 ? server_.options().read_timeout
-                                             : server_.options().idle_timeout);
+    stream_.expires_after(server_.options().read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
@@ -164,13 +196,34 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     stream_.expires_after(server_.options().read_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep, counted](beast::error_code ec,
-                                                                      size_t) {
-                        if (counted) self->server_.in_flight()--;
-                        if (ec || !keep) return self->Close();
-                        self->Read();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep, close, counted](beast::error_code ec, size_t) {
+          if (counted) self->server_.in_flight()--;
+          if (!ec && close) return self->LingerAndClose();
+          if (ec || !keep) return self->Close();
+          self->Read();
+        });
+  }
+
+  // Closing a socket with unread input resets the connection, and a client still writing its
+  // body (the usual case of a 413) would see the reset instead of the answer. So stop sending,
+  // read and drop the rest (at most kMaxDiscardBytes, within read_timeout), then close.
+  void LingerAndClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(server_.options().read_timeout);
+    discard_.resize(kDiscardChunkBytes);
+    Discard();
+  }
+
+  void Discard() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->discarded_ += n;
+                              if (ec || self->discarded_ > kMaxDiscardBytes) return self->Close();
+                              self->Discard();
+                            });
   }
 
   void Close() {
@@ -185,6 +238,8 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl& server_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  std::vector<char> discard_;  // LingerAndClose's read buffer
+  size_t discarded_ = 0;
 };
 
 }  // namespace
@@ -198,6 +253,16 @@ Response HttpServer::Impl::Handle(const Request& request) {
   } catch (...) {
     return ErrorResponse(500, "internal error");
   }
+}
+
+void HttpServer::Impl::Register(tcp::socket* socket) {
+  std::lock_guard lock(sockets_mu_);
+  sockets_.insert(socket);
+}
+
+void HttpServer::Impl::Unregister(tcp::socket* socket) {
+  std::lock_guard lock(sockets_mu_);
+  sockets_.erase(socket);
 }
 
 Status HttpServer::Impl::Listen() {
@@ -256,6 +321,17 @@ void HttpServer::Impl::Stop(std::chrono::milliseconds grace) {
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
   workers_.join();
+  // No thread runs the sockets any more, so they may be closed from here: clients of idle or
+  // unanswered connections see the close now rather than when the server is destroyed.
+  {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    std::lock_guard lock(sockets_mu_);
+    for (tcp::socket* socket : sockets_) {
+      socket->shutdown(tcp::socket::shutdown_both, ignored);
+      socket->close(ignored);
+    }
+  }
   {
     std::lock_guard lock(stop_mu_);
     stopped_ = true;

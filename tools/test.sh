@@ -7,4 +7,7 @@ bash tools/install-deps.sh
 preset="${ROOST_TEST_PRESET:-asan}"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
+# The OpenTelemetry JS exporters of tests/api/otel_js_interop_test.cc (pinned in package-lock.json).
+(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+  { echo "test.sh: 'npm ci' in tests/interop failed (Node.js 20 and npm needed)" >&2; exit 1; }
 ctest --preset "$preset" -j "$(nproc)" --timeout 600 "$@"
