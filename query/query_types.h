@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "storage/span.h"
+
+namespace roost::query {
+
+// Which spans a query covers. Every set field must match; unset fields match everything.
+struct QueryFilter {
+  std::string project = "default";
+  int64_t from = std::numeric_limits<int64_t>::min();  // inclusive, on start time (Unix ns)
+  int64_t to = std::numeric_limits<int64_t>::max();    // exclusive
+  std::optional<SpanKind> kind;
+  std::optional<std::string> name;   // exact span name
+  std::optional<std::string> model;  // exact `llm.model_name`
+  std::optional<StatusCode> status;
+};
+
+// What a query groups by. Spans lacking the value (no model, no session) form one group whose
+// key is null; kNone gives exactly one group with a null key.
+// TODO(roost): group by `attr:KEY` (any attribute) and by project (across projects).
+enum class GroupBy { kNone, kModel, kName, kKind, kSession };
+
+}  // namespace roost::query
