@@ -87,7 +87,10 @@ void BM_LatencyLlmByModel(benchmark::State& state) {
   uint64_t spans = 0;
   for (auto _ : state) {
     Result<std::vector<LatencyGroup>> r = RunLatency(store, req);
-    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
     spans = 0;
     for (const LatencyGroup& g : *r) spans += g.count;
   }
@@ -106,7 +109,10 @@ void BM_LatencyP99ByModelPerHour(benchmark::State& state) {
   uint64_t buckets = 0;
   for (auto _ : state) {
     Result<std::vector<LatencyGroup>> r = RunLatency(store, req);
-    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
     buckets = 0;
     for (const LatencyGroup& g : *r) buckets += g.buckets.size();
   }
@@ -121,7 +127,10 @@ void BM_CostByModel(benchmark::State& state) {
   uint64_t spans = 0;
   for (auto _ : state) {
     Result<CostResult> r = RunCost(store, req);
-    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
     spans = r->total.spans;
   }
   state.SetItemsProcessed(static_cast<int64_t>(spans * state.iterations()));
@@ -130,3 +139,5 @@ BENCHMARK(BM_CostByModel)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace roost::query
+
+BENCHMARK_MAIN();
