@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   roost::cli::AddGenCommand(app);
   roost::cli::AddStatsCommand(app);
   roost::cli::AddImportCommand(app);
+  roost::cli::AddBenchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
