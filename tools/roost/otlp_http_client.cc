@@ -109,14 +109,26 @@ struct OtlpHttpClient::Rep {
     reused = false;
   }
 
+  // Starts one asynchronous operation through `start(handler)` and runs the io_context until it
+  // completes. Beast's tcp_stream enforces expires_after() only on asynchronous operations, so
+  // this is how a blocking client gets its timeouts. Throws beast::system_error on failure.
+  template <typename Start>
+  void RunOperation(Start start) {
+    beast::error_code result = boost::asio::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    if (result) throw beast::system_error(result);
+  }
+
   // One exchange on the open connection; throws beast::system_error on connection failures.
   HttpReply Exchange(http::request<http::span_body<const char>>& request) {
     stream->expires_after(options.timeout);
-    http::write(*stream, request);
+    RunOperation([&](auto handler) { http::async_write(*stream, request, handler); });
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_response_bytes);
     stream->expires_after(options.timeout);
-    http::read(*stream, buffer, parser);
+    RunOperation([&](auto handler) { http::async_read(*stream, buffer, parser, handler); });
     const auto& response = parser.get();
     HttpReply reply;
     reply.status = static_cast<int>(response.result_int());
@@ -158,7 +170,8 @@ Status OtlpHttpClient::Connect() {
     const auto endpoints = resolver.resolve(rep_->url.host, std::to_string(rep_->url.port));
     auto stream = std::make_unique<beast::tcp_stream>(rep_->ioc);
     stream->expires_after(rep_->options.timeout);
-    stream->connect(endpoints);
+    beast::tcp_stream& s = *stream;
+    rep_->RunOperation([&](auto handler) { s.async_connect(endpoints, handler); });
     stream->socket().set_option(tcp::no_delay(true));
     rep_->stream = std::move(stream);
     rep_->buffer.clear();
