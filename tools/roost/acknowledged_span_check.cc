@@ -8,6 +8,8 @@ namespace roost::cli {
 namespace {
 
 constexpr size_t kMaxSamples = 5;
+// Traces read back concurrently.
+constexpr int kVerifyThreads = 2;
 constexpr int kOpenAttempts = 5;
 constexpr std::chrono::milliseconds kOpenRetryDelay{200};
 
@@ -42,6 +44,30 @@ void CompareTrace(const TraceId& trace, const std::vector<SpanId>& expected,
   }
 }
 
+// Verifies acknowledged[begin, end), which holds whole traces sorted by (trace, span).
+Status VerifyRun(const SpanStore& store, const std::vector<AcknowledgedSpan>& acknowledged,
+                 size_t begin, size_t end, SpanVerification* v) {
+  std::vector<SpanId> expected;
+  std::vector<SpanId> stored;
+  while (begin < end) {
+    const TraceId& trace = acknowledged[begin].trace_id;
+    expected.clear();
+    while (begin < end && acknowledged[begin].trace_id == trace) {
+      expected.push_back(acknowledged[begin++].span_id);
+    }
+    ++v->traces;
+    stored.clear();
+    Result<std::vector<Span>> spans = store.GetTrace(trace);
+    if (spans.ok()) {
+      for (const Span& s : *spans) stored.push_back(s.span_id);
+    } else if (!spans.status().IsNotFound()) {
+      return Status::IOError("reading trace " + trace.ToHex() + ": " + spans.status().ToString());
+    }
+    CompareTrace(trace, expected, stored, v);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<SpanVerification> VerifyAcknowledgedSpans(const SpanStore& store,
@@ -51,27 +77,37 @@ Result<SpanVerification> VerifyAcknowledgedSpans(const SpanStore& store,
   });
   acknowledged.erase(std::unique(acknowledged.begin(), acknowledged.end(), SameSpan),
                      acknowledged.end());
+  // Cut into kVerifyThreads runs of whole traces, read concurrently (GetTrace is thread-safe).
+  std::vector<size_t> cuts = {0};
+  for (int t = 1; t < kVerifyThreads; ++t) {
+    size_t cut = std::max(cuts.back(), acknowledged.size() * static_cast<size_t>(t) /
+                                           static_cast<size_t>(kVerifyThreads));
+    while (cut > 0 && cut < acknowledged.size() &&
+           acknowledged[cut].trace_id == acknowledged[cut - 1].trace_id) {
+      ++cut;
+    }
+    cuts.push_back(cut);
+  }
+  cuts.push_back(acknowledged.size());
+  std::vector<SpanVerification> parts(cuts.size() - 1);
+  std::vector<Status> errors(parts.size());
+  std::vector<std::thread> threads;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    threads.emplace_back(
+        [&, p] { errors[p] = VerifyRun(store, acknowledged, cuts[p], cuts[p + 1], &parts[p]); });
+  }
+  for (std::thread& t : threads) t.join();
   SpanVerification v;
   v.acknowledged = acknowledged.size();
-  std::vector<SpanId> expected;
-  std::vector<SpanId> stored;
-  for (size_t begin = 0; begin < acknowledged.size();) {
-    const TraceId& trace = acknowledged[begin].trace_id;
-    size_t end = begin;
-    expected.clear();
-    while (end < acknowledged.size() && acknowledged[end].trace_id == trace) {
-      expected.push_back(acknowledged[end++].span_id);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    if (!errors[p].ok()) return errors[p];
+    v.traces += parts[p].traces;
+    v.found += parts[p].found;
+    v.missing += parts[p].missing;
+    v.unexpected += parts[p].unexpected;
+    for (std::string& sample : parts[p].samples) {
+      if (v.samples.size() < kMaxSamples) v.samples.push_back(std::move(sample));
     }
-    ++v.traces;
-    stored.clear();
-    Result<std::vector<Span>> spans = store.GetTrace(trace);
-    if (spans.ok()) {
-      for (const Span& s : *spans) stored.push_back(s.span_id);
-    } else if (!spans.status().IsNotFound()) {
-      return Status::IOError("reading trace " + trace.ToHex() + ": " + spans.status().ToString());
-    }
-    CompareTrace(trace, expected, stored, &v);
-    begin = end;
   }
   return v;
 }
