@@ -6,7 +6,9 @@ namespace roost::cli {
 
 // Each adds one subcommand (and its callback) to the `roost` command line. A callback that fails
 // prints a message on stderr and exits non-zero through CLI::RuntimeError.
+void AddBenchCommand(CLI::App& app);
 void AddGenCommand(CLI::App& app);
+void AddImportCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 

@@ -92,9 +92,10 @@ void GenerateIntoStore(const GenFlags& f, workload::SpanGenerator& gen) {
               static_cast<unsigned long long>(stored.load()),
               static_cast<unsigned long long>(duplicates.load()),
               static_cast<unsigned long long>(rejected.load()), f.data.c_str());
-  std::printf("%.0f spans/s acknowledged (%.2f s), %.0f spans/s including the final seal (%.2f s)\n",
-              static_cast<double>(stored.load()) / write_s, write_s,
-              static_cast<double>(stored.load()) / total_s, total_s);
+  std::printf(
+      "%.0f spans/s acknowledged (%.2f s), %.0f spans/s including the final seal (%.2f s)\n",
+      static_cast<double>(stored.load()) / write_s, write_s,
+      static_cast<double>(stored.load()) / total_s, total_s);
 }
 
 // One OTLP ExportTraceServiceRequest per batch: JSON lines, or protobuf messages each preceded
@@ -115,7 +116,7 @@ void GenerateIntoFile(const GenFlags& f, workload::SpanGenerator& gen) {
       body.push_back('\n');
     } else {
       std::string prefix;
-      for (uint64_t n = body.size(); ; n >>= 7) {
+      for (uint64_t n = body.size();; n >>= 7) {
         prefix.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
         if (n < 0x80) break;
       }

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   roost::cli::AddServeCommand(app);
   roost::cli::AddGenCommand(app);
   roost::cli::AddStatsCommand(app);
+  roost::cli::AddImportCommand(app);
+  roost::cli::AddBenchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -1,0 +1,255 @@
+#include "tools/roost/ingest_bench.h"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/app_handler.h"
+#include "api/http_server.h"
+#include "ingest/decompress.h"
+#include "ingest/export_response.h"
+#include "tests/ingest/status_matchers.h"
+#include "tests/tools/tools_test_env.h"
+#include "tools/roost/acknowledged_span_check.h"
+#include "tools/roost/gzip_compress.h"
+
+namespace roost::cli {
+namespace {
+
+using ::roost::testing::IsOk;
+using ::testing::HasSubstr;
+
+// A real roost server (the `roost serve` handler) on 127.0.0.1 and a free port, over a fresh data
+// dir; `wrap` may put a fake edge in front of the handler.
+class IngestBenchTest : public ::testing::Test {
+ protected:
+  void StartServer(const api::AppOptions& app = {},
+                   std::function<api::Handler(api::Handler)> wrap = nullptr) {
+    store_ = testing::OpenStore(dir_.Path("data"));
+    ASSERT_NE(store_, nullptr);
+    api::ServerOptions server;
+    server.host = "127.0.0.1";
+    server.port = 0;
+    server.io_threads = 2;
+    server.worker_threads = 4;
+    api::Handler handler = api::MakeAppHandler(*store_, app);
+    if (wrap) handler = wrap(std::move(handler));
+    Result<std::unique_ptr<api::HttpServer>> http = api::HttpServer::Start(server, handler);
+    ASSERT_THAT(http, IsOk());
+    server_ = std::move(http).value();
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop(std::chrono::seconds(5));
+    server_.reset();
+    store_.reset();
+  }
+
+  IngestBenchOptions Options(uint64_t spans) const {
+    IngestBenchOptions o;
+    o.target.host = "127.0.0.1";
+    o.target.port = server_->port();
+    o.spans = spans;
+    o.concurrency = 4;
+    o.id_salt = 12345;
+    o.keep_acknowledged_ids = true;
+    o.http.timeout = std::chrono::seconds(60);
+    return o;
+  }
+
+  static Result<IngestBenchResult> Run(const IngestBenchOptions& o) {
+    return RunIngestBench(o, [](const IngestBenchInterval&) {});
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<SpanStore> store_;
+  std::unique_ptr<api::HttpServer> server_;
+};
+
+TEST_F(IngestBenchTest, EveryAcknowledgedSpanIsStored) {
+  StartServer();
+  Result<IngestBenchResult> r = Run(Options(20000));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->spans, 20000u);
+  EXPECT_EQ(r->errors, 0u);
+  EXPECT_EQ(r->rejected_spans, 0u);
+  EXPECT_GE(r->requests, 20000u / 512);
+  EXPECT_GT(r->p99_ms, 0.0);
+  ASSERT_EQ(r->acknowledged.size(), 20000u);
+  // As `--verify-data` does it: a read-only open of the dir while the server still runs on it.
+  Result<SpanVerification> v = VerifyAcknowledgedSpansInDir(dir_.Path("data"), r->acknowledged);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(v->acknowledged, 20000u);
+  EXPECT_EQ(v->found, 20000u);
+  EXPECT_EQ(v->missing, 0u);
+  EXPECT_EQ(v->unexpected, 0u);
+  ASSERT_THAT(store_->Flush(), IsOk());
+  EXPECT_EQ(testing::ProjectSpanCount(*store_, "default"), 20000u);
+}
+
+TEST_F(IngestBenchTest, JsonGzipRequestsWithProjectAndApiKeyAreStored) {
+  api::AppOptions app;
+  app.api_key = "sekret";
+  StartServer(app);
+  IngestBenchOptions o = Options(2000);
+  o.encoding = OtlpEncoding::kJson;
+  o.gzip = true;
+  o.api_key = "sekret";
+  o.project = "bench";
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->spans, 2000u);
+  EXPECT_EQ(r->errors, 0u);
+  Result<SpanVerification> v = VerifyAcknowledgedSpans(*store_, r->acknowledged);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->found, 2000u);
+  ASSERT_THAT(store_->Flush(), IsOk());
+  EXPECT_EQ(testing::ProjectSpanCount(*store_, "bench"), 2000u);
+}
+
+TEST_F(IngestBenchTest, WrongApiKeyCountsErrorsByStatus) {
+  api::AppOptions app;
+  app.api_key = "sekret";
+  StartServer(app);
+  IngestBenchOptions o = Options(1000);
+  o.api_key = "wrong";
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->spans, 0u);
+  EXPECT_EQ(r->requests, 0u);
+  EXPECT_GT(r->errors, 0u);
+  EXPECT_EQ(r->errors_by_status["401"], r->errors);
+  ASSERT_FALSE(r->error_samples.empty());
+  EXPECT_THAT(r->error_samples[0], HasSubstr("HTTP 401"));
+}
+
+TEST_F(IngestBenchTest, ServiceUnavailableIsRetriedAfterRetryAfter) {
+  auto shed = std::make_shared<std::atomic<int>>(3);
+  StartServer({}, [shed](api::Handler inner) -> api::Handler {
+    return [shed, inner](const api::Request& request) {
+      if (request.path == "/v1/traces" && shed->fetch_sub(1) > 0) {
+        api::Response busy = api::ErrorResponse(503, "busy");
+        busy.headers.emplace_back("Retry-After", "0");
+        return busy;
+      }
+      return inner(request);
+    };
+  });
+  Result<IngestBenchResult> r = Run(Options(3000));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->retries_503, 3u);
+  EXPECT_EQ(r->errors, 0u);
+  EXPECT_EQ(r->spans, 3000u);
+  Result<SpanVerification> v = VerifyAcknowledgedSpans(*store_, r->acknowledged);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_TRUE(v->ok());
+}
+
+TEST_F(IngestBenchTest, DurationModeStopsAtTheDeadline) {
+  StartServer();
+  IngestBenchOptions o = Options(0);
+  o.duration = std::chrono::milliseconds(1500);
+  o.batch = 50;
+  o.max_prepared_bytes = 1 << 20;
+  int intervals = 0;
+  const auto begin = std::chrono::steady_clock::now();
+  Result<IngestBenchResult> r = RunIngestBench(o, [&](const IngestBenchInterval&) { ++intervals; });
+  ASSERT_THAT(r, IsOk());
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(60));
+  EXPECT_GT(r->spans, 0u);
+  EXPECT_GE(intervals, 1);
+  Result<SpanVerification> v = VerifyAcknowledgedSpans(*store_, r->acknowledged);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_TRUE(v->ok());
+}
+
+TEST_F(IngestBenchTest, VerificationCountsMissingAndUnexpectedSpans) {
+  StartServer();
+  Result<IngestBenchResult> r = Run(Options(600));
+  ASSERT_THAT(r, IsOk());
+  std::vector<AcknowledgedSpan> acknowledged = r->acknowledged;
+  // Spans 0 and 1 are the root and the first child of the first trace.
+  ASSERT_EQ(acknowledged[0].trace_id, acknowledged[1].trace_id);
+  acknowledged.erase(acknowledged.begin() + 1);  // stored, but now never acknowledged
+  acknowledged[0].span_id.bytes[0] ^= 0xff;      // acknowledged, never stored
+  Result<SpanVerification> v = VerifyAcknowledgedSpans(*store_, acknowledged);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(v->missing, 1u);
+  EXPECT_EQ(v->unexpected, 2u);  // span 1, and the original of the altered span 0
+  EXPECT_EQ(v->found, acknowledged.size() - 1);
+  EXPECT_FALSE(v->samples.empty());
+  EXPECT_FALSE(v->ok());
+}
+
+TEST_F(IngestBenchTest, UnreachableTargetIsUnavailable) {
+  StartServer();
+  IngestBenchOptions o = Options(100);
+  server_.reset();  // closes the listening socket
+  EXPECT_THAT(Run(o), ::roost::testing::StatusIs(Status::Code::kUnavailable,
+                                                 HasSubstr("cannot connect to 127.0.0.1")));
+}
+
+TEST(IngestBenchOptionsTest, NeedsExactlyOneOfSpansAndDuration) {
+  IngestBenchOptions o;
+  o.target.host = "127.0.0.1";
+  EXPECT_THAT(ValidateIngestBenchOptions(o), ::roost::testing::IsInvalidArgument("exactly one"));
+  o.spans = 10;
+  EXPECT_THAT(ValidateIngestBenchOptions(o), IsOk());
+  o.duration = std::chrono::seconds(1);
+  EXPECT_THAT(ValidateIngestBenchOptions(o), ::roost::testing::IsInvalidArgument("exactly one"));
+}
+
+TEST(RejectedSpansOfTest, ReadsPartialSuccessInBothEncodings) {
+  EXPECT_EQ(RejectedSpansOf(ingest::EncodeExportResponseProtobuf(7, "bad spans"), false), 7u);
+  EXPECT_EQ(RejectedSpansOf(ingest::EncodeExportResponseJson(7, "bad spans"), true), 7u);
+  EXPECT_EQ(RejectedSpansOf(ingest::EncodeExportResponseProtobuf(0, ""), false), 0u);
+  EXPECT_EQ(RejectedSpansOf(ingest::EncodeExportResponseJson(0, ""), true), 0u);
+  EXPECT_EQ(RejectedSpansOf("", false), 0u);
+  EXPECT_EQ(RejectedSpansOf("not json", true), 0u);
+}
+
+struct UrlCase {
+  std::string url;
+  std::string host;
+  uint16_t port;
+  std::string traces_path;
+};
+
+TEST(ParseHttpUrlTest, SplitsHostPortAndPath) {
+  const std::vector<UrlCase> cases = {
+      {"http://127.0.0.1:6006", "127.0.0.1", 6006, "/v1/traces"},
+      {"http://localhost:4318/", "localhost", 4318, "/v1/traces"},
+      {"http://collector/v1/traces", "collector", 80, "/v1/traces"},
+      {"http://[::1]:6006/phoenix/", "::1", 6006, "/phoenix/v1/traces"},
+      {"127.0.0.1:6006/v1/traces?x=1", "127.0.0.1", 6006, "/v1/traces?x=1"},
+  };
+  for (const UrlCase& c : cases) {
+    Result<HttpUrl> url = ParseHttpUrl(c.url);
+    ASSERT_THAT(url, IsOk()) << c.url;
+    EXPECT_EQ(url->host, c.host) << c.url;
+    EXPECT_EQ(url->port, c.port) << c.url;
+    EXPECT_EQ(OtlpTracesPath(*url), c.traces_path) << c.url;
+  }
+}
+
+TEST(ParseHttpUrlTest, RefusesHttpsAndBadPorts) {
+  EXPECT_THAT(ParseHttpUrl("https://x:443"), ::roost::testing::IsInvalidArgument("https"));
+  EXPECT_THAT(ParseHttpUrl("http://x:0"), ::roost::testing::IsInvalidArgument("port"));
+  EXPECT_THAT(ParseHttpUrl("http://x:70000"), ::roost::testing::IsInvalidArgument("port"));
+  EXPECT_THAT(ParseHttpUrl("http://:80"), ::roost::testing::IsInvalidArgument("no host"));
+}
+
+TEST(GzipCompressTest, RoundTripsThroughDecompress) {
+  const std::string text(100000, 'x');
+  Result<std::string> back =
+      ingest::Decompress(GzipCompress(text), ingest::ContentEncoding::kGzip, text.size());
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(*back, text);
+}
+
+}  // namespace
+}  // namespace roost::cli
