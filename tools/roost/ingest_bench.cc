@@ -357,6 +357,7 @@ Result<IngestBenchResult> RunIngestBench(
   const auto deadline =
       opts.duration.count() > 0 ? start + opts.duration : Clock::time_point::max();
   std::vector<std::thread> senders;
+  senders.reserve(static_cast<size_t>(opts.concurrency));
   for (int i = 0; i < opts.concurrency; ++i) {
     senders.emplace_back([&, i] {
       // Each pass sends one prepared request; the buffer runs dry or closes at the deadline.

@@ -192,7 +192,7 @@ Status OtlpImporter::WriteRequest(const FileRun& run, const OtlpRequestSlice& re
       }
       std::vector<Span> slice;
       if (begin == 0 && end == total) {
-        slice = std::move(spans);
+        slice.swap(spans);  // the whole request: no copy (a retry refills `spans` first)
       } else {
         slice.assign(std::make_move_iterator(spans.begin() + static_cast<ptrdiff_t>(begin)),
                      std::make_move_iterator(spans.begin() + static_cast<ptrdiff_t>(end)));
