@@ -129,20 +129,53 @@ void SortByStart(std::vector<Span>* spans) {
   });
 }
 
+// Appends the spans of open blocks in `view` whose row satisfies `match`.
+Status AppendOpenRows(const ReadView& view,
+                      const std::function<bool(const internal::OpenBlock&, size_t)>& match,
+                      std::vector<Span>* out) {
+  for (const auto& [block, rows] : view.blocks) {
+    for (size_t r = 0; r < rows; ++r) {
+      if (!match(*block, r)) continue;
+      Result<Span> span = internal::DecodeSpanRecord(block->Record(r));
+      if (!span.ok()) return span.status();
+      out->push_back(std::move(*span));
+    }
+  }
+  return Status::OK();
+}
+
+// Appends the spans of sealed block `key` whose row satisfies `match`, reading `column` to
+// decide. A block removed by retention meanwhile is skipped.
+Status AppendSealedRows(const BlockReader& reader, const keys::BlockKey& key, Column column,
+                        const std::function<bool(const ColumnView&, uint32_t)>& match,
+                        std::vector<Span>* out) {
+  Result<BlockInfo> info = reader.ReadInfo(key);
+  if (info.status().IsNotFound()) return Status::OK();
+  if (!info.ok()) return info.status();
+  ColumnView cols;
+  std::vector<std::shared_ptr<const internal::ColumnChunkData>> keep;
+  if (Status s = reader.ReadColumns(*info, {column}, &cols, &keep); !s.ok()) return s;
+  std::vector<uint32_t> rows;
+  for (uint32_t r = 0; r < cols.rows; ++r) {
+    if (match(cols, r)) rows.push_back(r);
+  }
+  Result<std::vector<Span>> spans = reader.ReadSpans(*info, rows);
+  if (!spans.ok()) return spans.status();
+  for (Span& sp : *spans) out->push_back(std::move(sp));
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<Span>> SpanStore::Impl::GetTrace(const TraceId& trace_id) const {
   ReadView view = TakeView();
   ViewGuard guard([this](ReadView* v) { ReleaseView(v); }, &view);
   std::vector<Span> out;
-  for (const auto& [block, rows] : view.blocks) {
-    for (size_t r = 0; r < rows; ++r) {
-      if (block->Row(r).trace != trace_id.bytes) continue;
-      Result<Span> span = internal::DecodeSpanRecord(block->Record(r));
-      if (!span.ok()) return span.status();
-      out.push_back(std::move(*span));
-    }
-  }
+  Status open_rows = AppendOpenRows(
+      view,
+      [&](const internal::OpenBlock& b, size_t r) { return b.Row(r).trace == trace_id.bytes; },
+      &out);
+  if (!open_rows.ok()) return open_rows;
   BlockReader reader(*db_, &column_cache_, view.snapshot);
   rocksdb::ReadOptions ro;
   ro.snapshot = view.snapshot;
@@ -153,19 +186,13 @@ Result<std::vector<Span>> SpanStore::Impl::GetTrace(const TraceId& trace_id) con
     if (it->key().size() != keys::kTraceIndexKeySize) continue;
     keys::BlockKey key = keys::DecodeBlockKey(std::string_view(it->key().data() + 16, 16));
     if (view.skip.count(key.block) != 0) continue;
-    Result<BlockInfo> info = reader.ReadInfo(key);
-    if (info.status().IsNotFound()) continue;  // removed by retention
-    if (!info.ok()) return info.status();
-    ColumnView cols;
-    std::vector<std::shared_ptr<const internal::ColumnChunkData>> keep;
-    if (Status s = reader.ReadColumns(*info, {Column::kTraceId}, &cols, &keep); !s.ok()) return s;
-    std::vector<uint32_t> rows;
-    for (uint32_t r = 0; r < cols.rows; ++r) {
-      if (std::memcmp(cols.trace_id + 16 * r, trace_id.bytes.data(), 16) == 0) rows.push_back(r);
-    }
-    Result<std::vector<Span>> spans = reader.ReadSpans(*info, rows);
-    if (!spans.ok()) return spans.status();
-    for (Span& s : *spans) out.push_back(std::move(s));
+    Status s = AppendSealedRows(
+        reader, key, Column::kTraceId,
+        [&](const ColumnView& c, uint32_t r) {
+          return std::memcmp(c.trace_id + 16 * r, trace_id.bytes.data(), 16) == 0;
+        },
+        &out);
+    if (!s.ok()) return s;
   }
   if (Status s = internal::FromRocks(it->status(), "reading trace index"); !s.ok()) return s;
   if (out.empty()) return Status::NotFound("trace " + trace_id.ToHex() + " is not stored");
@@ -181,15 +208,13 @@ Result<std::vector<Span>> SpanStore::Impl::GetSession(std::string_view project_n
   if (!project || !session || *session == 0) return out;
   ReadView view = TakeView();
   ViewGuard guard([this](ReadView* v) { ReleaseView(v); }, &view);
-  for (const auto& [block, rows] : view.blocks) {
-    if (block->project() != *project) continue;
-    for (size_t r = 0; r < rows; ++r) {
-      if (block->Row(r).session != *session) continue;
-      Result<Span> span = internal::DecodeSpanRecord(block->Record(r));
-      if (!span.ok()) return span.status();
-      out.push_back(std::move(*span));
-    }
-  }
+  Status open_rows = AppendOpenRows(
+      view,
+      [&](const internal::OpenBlock& b, size_t r) {
+        return b.project() == *project && b.Row(r).session == *session;
+      },
+      &out);
+  if (!open_rows.ok()) return open_rows;
   BlockReader reader(*db_, &column_cache_, view.snapshot);
   rocksdb::ReadOptions ro;
   ro.snapshot = view.snapshot;
@@ -206,19 +231,10 @@ Result<std::vector<Span>> SpanStore::Impl::GetSession(std::string_view project_n
     const char* k = it->key().data();
     keys::BlockKey key{*project, keys::GetU32(k + 8), keys::GetU64(k + 12)};
     if (view.skip.count(key.block) != 0) continue;
-    Result<BlockInfo> info = reader.ReadInfo(key);
-    if (info.status().IsNotFound()) continue;
-    if (!info.ok()) return info.status();
-    ColumnView cols;
-    std::vector<std::shared_ptr<const internal::ColumnChunkData>> keep;
-    if (Status s = reader.ReadColumns(*info, {Column::kSession}, &cols, &keep); !s.ok()) return s;
-    std::vector<uint32_t> rows;
-    for (uint32_t r = 0; r < cols.rows; ++r) {
-      if (cols.session[r] == *session) rows.push_back(r);
-    }
-    Result<std::vector<Span>> spans = reader.ReadSpans(*info, rows);
-    if (!spans.ok()) return spans.status();
-    for (Span& s : *spans) out.push_back(std::move(s));
+    Status s = AppendSealedRows(
+        reader, key, Column::kSession,
+        [&](const ColumnView& c, uint32_t r) { return c.session[r] == *session; }, &out);
+    if (!s.ok()) return s;
   }
   if (Status s = internal::FromRocks(it->status(), "reading session index"); !s.ok()) return s;
   SortByStart(&out);
