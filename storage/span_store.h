@@ -127,7 +127,8 @@ class SpanStore {
   // (trace id, span id) is already stored, or appears earlier in the batch, counts as a duplicate
   // and is not stored again. Concurrent calls are group-committed by one writer thread.
   // kUnavailable when the queue is full (retry later) or the store is read-only or closing;
-  // kIOError when the commit failed (nothing of the batch is stored).
+  // kInvalidArgument for a batch of 2^24 spans or more; kIOError when the commit failed
+  // (nothing of the batch is stored).
   Result<WriteResult> Write(std::vector<Span> spans);
 
   // Seals every open block and waits for it. Queries give the same answers before and after.

@@ -61,6 +61,12 @@ PreparedRow Prepare(Span&& s, size_t index) {
 
 Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
   if (db_->read_only()) return Status::Unavailable("store is open read-only");
+  // One commit addresses its rows with 24 bits (keys::MakeRecordRef).
+  if (spans.size() >= keys::kMaxCommitRows) {
+    return Status::InvalidArgument("a batch holds at most " +
+                                   std::to_string(keys::kMaxCommitRows - 1) + " spans, got " +
+                                   std::to_string(spans.size()));
+  }
   auto pending = std::make_shared<PendingWrite>();
   pending->rows.reserve(spans.size());
   const uint32_t cutoff = cutoff_->bucket.load(std::memory_order_relaxed);
@@ -96,14 +102,16 @@ Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
 
 void SpanStore::Impl::WriterLoop() {
   std::vector<std::shared_ptr<PendingWrite>> group;
+  // A commit's rows are addressed with 24 bits (keys::MakeRecordRef).
+  const size_t max_commit = std::min<size_t>(options_.max_commit_spans, keys::kMaxCommitRows - 1);
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to commit
       size_t spans = 0;
-      while (!queue_.empty() && (group.empty() || spans + queue_.front()->rows.size() <=
-                                                      options_.max_commit_spans)) {
+      while (!queue_.empty() &&
+             (group.empty() || spans + queue_.front()->rows.size() <= max_commit)) {
         spans += queue_.front()->rows.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
