@@ -66,7 +66,8 @@ class HttpServer::Impl {
         acceptor_(ioc_),
         workers_(static_cast<size_t>(options.worker_threads > 0
                                          ? options.worker_threads
-                                         : 4 * std::max(1u, std::thread::hardware_concurrency()))) {}
+                                         : 4 * std::max(1u, std::thread::hardware_concurrency()))) {
+  }
 
   Status Listen();
   void Run();
@@ -147,10 +148,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options().max_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
     stream_.expires_after(server_.options().read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -160,9 +160,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == http::error::body_limit) {
-      return WriteAndClose(ErrorResponse(
-          413, "request body exceeds the limit of " +
-                   std::to_string(server_.options().max_body_bytes) + " bytes (--max-body)"));
+      return WriteAndClose(ErrorResponse(413, "request body exceeds the limit of " +
+                                                  std::to_string(server_.options().max_body_bytes) +
+                                                  " bytes (--max-body)"));
     }
     if (ec == http::error::header_limit) {
       return WriteAndClose(ErrorResponse(431, "request headers are too large"));
@@ -268,7 +268,8 @@ void HttpServer::Impl::Unregister(tcp::socket* socket) {
 Status HttpServer::Impl::Listen() {
   beast::error_code ec;
   net::ip::address address = net::ip::make_address(options_.host, ec);
-  if (ec) return Status::InvalidArgument("bad listen host '" + options_.host + "': " + ec.message());
+  if (ec)
+    return Status::InvalidArgument("bad listen host '" + options_.host + "': " + ec.message());
   tcp::endpoint endpoint(address, options_.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -299,8 +300,9 @@ void HttpServer::Impl::Accept() {
 
 void HttpServer::Impl::Run() {
   Accept();
-  const int n = options_.io_threads > 0 ? options_.io_threads
-                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int n = options_.io_threads > 0
+                    ? options_.io_threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
 }
 

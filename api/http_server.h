@@ -13,8 +13,8 @@ namespace roost::api {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 6006;  // 0: pick a free port (see HttpServer::port())
-  int io_threads = 0;    // 0: one per core
+  uint16_t port = 6006;    // 0: pick a free port (see HttpServer::port())
+  int io_threads = 0;      // 0: one per core
   int worker_threads = 0;  // handler pool; 0: 4 per core (handlers may block on storage)
   size_t max_body_bytes = size_t{32} << 20;  // on the wire; larger requests get 413
   size_t max_connections = 1024;             // beyond it new connections are closed at once

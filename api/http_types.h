@@ -11,11 +11,11 @@ namespace roost::api {
 // A request as handlers see it: no Beast types, so handlers are plain functions testable
 // without a socket.
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, as sent
-  std::string path;    // percent-decoded path, no query
+  std::string method;                                      // "GET", "POST", ...
+  std::string target;                                      // path and query, as sent
+  std::string path;                                        // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  std::map<std::string, std::string> headers;             // names lowercased
+  std::map<std::string, std::string> headers;              // names lowercased
   std::string body;
 
   // The header's value, or "" when absent. `name` must be lowercase.

@@ -16,9 +16,9 @@ enum class BodyFormat { kProtobuf, kJson, kOther };
 // The media type of a Content-Type header, lowercased, without parameters.
 BodyFormat FormatOf(std::string_view content_type) {
   std::string media(content_type.substr(0, content_type.find(';')));
-  media.erase(std::remove_if(media.begin(), media.end(),
-                             [](unsigned char c) { return std::isspace(c); }),
-              media.end());
+  media.erase(
+      std::remove_if(media.begin(), media.end(), [](unsigned char c) { return std::isspace(c); }),
+      media.end());
   std::transform(media.begin(), media.end(), media.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (media == "application/x-protobuf" || media == "application/protobuf") {

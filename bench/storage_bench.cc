@@ -96,7 +96,12 @@ void BM_Write(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(total));
 }
-BENCHMARK(BM_Write)->Arg(1)->Arg(4)->Arg(8)->Unit(benchmark::kMillisecond)->Iterations(1)
+BENCHMARK(BM_Write)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
     ->UseRealTime();
 
 // Streams `spans` generated spans into `store` from `threads` writers (bounded memory).

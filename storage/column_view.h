@@ -87,9 +87,9 @@ class ColumnSpan {
 // callback that received it. Rows of a sealed block are in start-time order; rows of an open
 // builder in arrival order.
 struct ColumnView {
-  uint32_t project = 0;  // project dictionary id
-  uint32_t bucket = 0;   // hour bucket of every row
-  uint64_t block = 0;    // block sequence number; 0 for an open builder
+  uint32_t project = 0;    // project dictionary id
+  uint32_t bucket = 0;     // hour bucket of every row
+  uint64_t block = 0;      // block sequence number; 0 for an open builder
   uint32_t first_row = 0;  // index of this view's row 0 inside its block or builder
   size_t rows = 0;
   ColumnSpan<int64_t> start;

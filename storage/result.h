@@ -12,7 +12,7 @@ namespace roost {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : rep_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : rep_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : rep_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(rep_).ok());
   }

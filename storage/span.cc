@@ -264,8 +264,8 @@ Status ValidateSpan(const Span& span, const SpanLimits& limits) {
       return Status::InvalidArgument("token count out of range: " + std::to_string(t));
     }
   }
-  if (span.cost_usd && (!std::isfinite(*span.cost_usd) || *span.cost_usd < 0 ||
-                        *span.cost_usd > 1e9)) {
+  if (span.cost_usd &&
+      (!std::isfinite(*span.cost_usd) || *span.cost_usd < 0 || *span.cost_usd > 1e9)) {
     return Status::InvalidArgument("cost is negative, not finite or above 1e9 USD");
   }
   if (span.events.size() > limits.max_events) {
@@ -276,11 +276,16 @@ Status ValidateSpan(const Span& span, const SpanLimits& limits) {
   }
   SpanChecker check(limits);
   const std::pair<const std::string*, const char*> strings[] = {
-      {&span.name, "name"},         {&span.trace_state, "trace state"},
-      {&span.status_message, "status message"}, {&span.project, "project"},
-      {&span.session_id, "session id"}, {&span.user_id, "user id"},
-      {&span.model_name, "model name"}, {&span.provider, "provider"},
-      {&span.scope.name, "scope name"}, {&span.scope.version, "scope version"},
+      {&span.name, "name"},
+      {&span.trace_state, "trace state"},
+      {&span.status_message, "status message"},
+      {&span.project, "project"},
+      {&span.session_id, "session id"},
+      {&span.user_id, "user id"},
+      {&span.model_name, "model name"},
+      {&span.provider, "provider"},
+      {&span.scope.name, "scope name"},
+      {&span.scope.version, "scope version"},
   };
   for (const auto& [s, what] : strings) {
     if (Status st = check.String(*s, what); !st.ok()) return st;

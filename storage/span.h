@@ -146,13 +146,13 @@ struct Span {
 // Bounds every span must respect. The defaults are generous for real LLM traffic (a long prompt
 // in `input.value` is a few hundred KB) while keeping one span from exhausting memory.
 struct SpanLimits {
-  size_t max_string_bytes = 1 << 20;        // any one string: name, key, value
-  size_t max_attributes = 1024;             // per attribute list
-  size_t max_array_values = 4096;           // per array attribute
+  size_t max_string_bytes = 1 << 20;  // any one string: name, key, value
+  size_t max_attributes = 1024;       // per attribute list
+  size_t max_array_values = 4096;     // per array attribute
   size_t max_events = 1024;
   size_t max_links = 128;
-  size_t max_encoded_bytes = 8 << 20;       // whole span, roughly
-  int64_t min_start_unix_nano = 0;          // 1970
+  size_t max_encoded_bytes = 8 << 20;                       // whole span, roughly
+  int64_t min_start_unix_nano = 0;                          // 1970
   int64_t max_end_unix_nano = 4102444800LL * 1000000000LL;  // 2100-01-01
   int64_t max_token_count = int64_t{1} << 31;
 };

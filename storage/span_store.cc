@@ -20,7 +20,8 @@ using internal::BlockReader;
 SpanStore::Impl::Impl(const StoreOptions& options, std::unique_ptr<internal::StoreDb> db,
                       std::shared_ptr<internal::RetentionCutoff> cutoff)
     : options_(options),
-      max_block_rows_(std::clamp<size_t>(options.max_block_rows, 1, internal::OpenBlock::kCapacity)),
+      max_block_rows_(
+          std::clamp<size_t>(options.max_block_rows, 1, internal::OpenBlock::kCapacity)),
       db_(std::move(db)),
       cutoff_(std::move(cutoff)),
       column_cache_(options.column_cache_bytes) {}
@@ -241,8 +242,7 @@ Result<std::vector<Span>> SpanStore::Impl::GetSession(std::string_view project_n
   return out;
 }
 
-Result<std::vector<SessionSummary>> SpanStore::Impl::ListSessions(
-    std::string_view project) const {
+Result<std::vector<SessionSummary>> SpanStore::Impl::ListSessions(std::string_view project) const {
   struct Acc {
     SessionSummary s;
     std::unordered_set<uint64_t> traces;
@@ -250,9 +250,9 @@ Result<std::vector<SessionSummary>> SpanStore::Impl::ListSessions(
   std::unordered_map<uint32_t, Acc> by_session;
   ScanRequest req;
   req.project = std::string(project);
-  req.columns = {Column::kStart,       Column::kSession,          Column::kStatus,
+  req.columns = {Column::kStart,        Column::kSession,          Column::kStatus,
                  Column::kPromptTokens, Column::kCompletionTokens, Column::kTotalTokens,
-                 Column::kCostMicros,  Column::kTraceId};
+                 Column::kCostMicros,   Column::kTraceId};
   Status s = Scan(req, [&](const ColumnView& v) {
     for (size_t r = 0; r < v.rows; ++r) {
       uint32_t session = v.session[r];
@@ -282,8 +282,7 @@ Result<std::vector<SessionSummary>> SpanStore::Impl::ListSessions(
     out.push_back(std::move(acc.s));
   }
   std::sort(out.begin(), out.end(), [](const SessionSummary& a, const SessionSummary& b) {
-    return a.last_start != b.last_start ? a.last_start > b.last_start
-                                        : a.session_id < b.session_id;
+    return a.last_start != b.last_start ? a.last_start > b.last_start : a.session_id < b.session_id;
   });
   return out;
 }
@@ -309,12 +308,12 @@ Result<std::vector<ProjectSummary>> SpanStore::Impl::ListProjects() const {
       }
     }
     BlockReader reader(*db_, &column_cache_, view.snapshot);
-    Status s = reader.ForEachBlock(
-        p, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), ColumnSet(),
-        view.skip, [&](const BlockInfo& info, const ColumnView&) {
-          add(info.min_start, info.max_start, info.rows);
-          return Status::OK();
-        });
+    Status s = reader.ForEachBlock(p, std::numeric_limits<int64_t>::min(),
+                                   std::numeric_limits<int64_t>::max(), ColumnSet(), view.skip,
+                                   [&](const BlockInfo& info, const ColumnView&) {
+                                     add(info.min_start, info.max_start, info.rows);
+                                     return Status::OK();
+                                   });
     if (!s.ok()) return s;
     if (summary.span_count > 0) out.push_back(std::move(summary));
   }
@@ -372,8 +371,8 @@ Status SpanStore::Impl::Compact() {
         !s.ok()) {
       return s;
     }
-    if (Status s = internal::FromRocks(db_->db()->CompactRange(co, cf, nullptr, nullptr),
-                                       "compacting");
+    if (Status s =
+            internal::FromRocks(db_->db()->CompactRange(co, cf, nullptr, nullptr), "compacting");
         !s.ok()) {
       return s;
     }

@@ -101,11 +101,11 @@ struct StoreStats {
   uint64_t duplicate_spans = 0;
   uint64_t rejected_spans = 0;
   // Bytes in RocksDB's live SST files (memtables not included; Compact() first for a figure):
-  uint64_t live_data_bytes = 0;    // everything
-  uint64_t column_bytes = 0;       // column chunks and block metas (what analytic scans read)
-  uint64_t record_bytes = 0;       // full span records (payload pages)
-  uint64_t index_bytes = 0;        // trace and session indexes, aggregates, dictionaries
-  uint64_t outbox_bytes = 0;       // replication queue
+  uint64_t live_data_bytes = 0;  // everything
+  uint64_t column_bytes = 0;     // column chunks and block metas (what analytic scans read)
+  uint64_t record_bytes = 0;     // full span records (payload pages)
+  uint64_t index_bytes = 0;      // trace and session indexes, aggregates, dictionaries
+  uint64_t outbox_bytes = 0;     // replication queue
 };
 
 // The span store: durable, idempotent on (trace id, span id), columnar. A thin facade over the
@@ -138,8 +138,7 @@ class SpanStore {
   // (rows outside it can appear: filter on view.start), with the requested columns filled. Sees
   // every span whose Write returned before the call. Stops at the first non-OK `fn` result and
   // returns it. kCorruption naming the block when stored data fails verification.
-  Status Scan(const ScanRequest& request,
-              const std::function<Status(const ColumnView&)>& fn) const;
+  Status Scan(const ScanRequest& request, const std::function<Status(const ColumnView&)>& fn) const;
 
   // Reads whole spans for the given rows of a view, the i-th span being row rows[i]. REQUIRES:
   // called inside the Scan callback that received `view` (the view must still be valid).
@@ -150,8 +149,7 @@ class SpanStore {
   Result<std::vector<Span>> GetTrace(const TraceId& trace_id) const;
 
   // A session's spans in start order; empty when unknown.
-  Result<std::vector<Span>> GetSession(std::string_view project,
-                                       std::string_view session_id) const;
+  Result<std::vector<Span>> GetSession(std::string_view project, std::string_view session_id) const;
 
   // Every session of a project with its totals, most recent activity first.
   Result<std::vector<SessionSummary>> ListSessions(std::string_view project) const;

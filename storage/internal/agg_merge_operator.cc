@@ -35,8 +35,7 @@ class AggMergeOperator : public rocksdb::AssociativeMergeOperator {
 std::string EncodeAggregate(const Aggregate& agg) {
   flatbuffers::FlatBufferBuilder b(256);
   std::string sketch = agg.duration.Serialize();
-  auto sketch_vec =
-      b.CreateVector(reinterpret_cast<const uint8_t*>(sketch.data()), sketch.size());
+  auto sketch_vec = b.CreateVector(reinterpret_cast<const uint8_t*>(sketch.data()), sketch.size());
   fb::AggValueBuilder v(b);
   v.add_count(agg.count);
   v.add_errors(agg.errors);
@@ -66,8 +65,8 @@ Result<Aggregate> DecodeAggregate(std::string_view bytes) {
   agg.cost_micros = v->cost_micros();
   agg.cost_spans = v->cost_spans();
   if (v->sketch() != nullptr) {
-    Result<DdSketch> sketch = DdSketch::Deserialize(std::string_view(
-        reinterpret_cast<const char*>(v->sketch()->data()), v->sketch()->size()));
+    Result<DdSketch> sketch = DdSketch::Deserialize(
+        std::string_view(reinterpret_cast<const char*>(v->sketch()->data()), v->sketch()->size()));
     if (!sketch.ok()) return sketch.status();
     agg.duration = std::move(*sketch);
   }

@@ -122,8 +122,8 @@ Status BlockReader::ReadColumns(const BlockInfo& info, ColumnSet columns, Column
   const std::string where = BlockName(info.key);
   for (size_t i = 0; i < missing.size(); ++i) {
     if (statuses[i].IsNotFound()) {
-      return Status::Corruption("column " + std::to_string(static_cast<int>(missing[i])) +
-                                " of " + where + " is missing");
+      return Status::Corruption("column " + std::to_string(static_cast<int>(missing[i])) + " of " +
+                                where + " is missing");
     }
     if (!statuses[i].ok()) return FromRocks(statuses[i], "reading " + where);
     Result<std::shared_ptr<const ColumnChunkData>> chunk = ColumnChunkData::Decode(

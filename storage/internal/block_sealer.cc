@@ -27,8 +27,8 @@ std::vector<T> Gather(const std::vector<RowData>& rows, const std::vector<uint32
 }
 
 template <size_t N, typename Get>
-std::vector<uint8_t> GatherIds(const std::vector<RowData>& rows,
-                               const std::vector<uint32_t>& order, Get get) {
+std::vector<uint8_t> GatherIds(const std::vector<RowData>& rows, const std::vector<uint32_t>& order,
+                               Get get) {
   std::vector<uint8_t> out(order.size() * N);
   for (size_t k = 0; k < order.size(); ++k) {
     const std::array<uint8_t, N>& id = get(rows[order[k]]);
@@ -39,8 +39,9 @@ std::vector<uint8_t> GatherIds(const std::vector<RowData>& rows,
 
 void PutColumn(rocksdb::WriteBatch* batch, const StoreDb& db, const keys::BlockKey& key,
                Column column, const void* data, uint32_t rows) {
-  batch->Put(db.cf(kCols), keys::EncodeColumnKey(key, static_cast<uint8_t>(column)),
-             EncodeColumnChunk(column, data, rows))
+  batch
+      ->Put(db.cf(kCols), keys::EncodeColumnKey(key, static_cast<uint8_t>(column)),
+            EncodeColumnChunk(column, data, rows))
       .PermitUncheckedError();
 }
 
@@ -158,11 +159,14 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
     PutColumn(batch, db, key, Column::kRecordRef, refs.data(), rn);
   }
   {
-    auto t = GatherIds<16>(rows, order, [](const RowData& r) -> const auto& { return r.trace; });
+    auto t = GatherIds<16>(
+        rows, order, [](const RowData& r) -> const auto& { return r.trace; });
     PutColumn(batch, db, key, Column::kTraceId, t.data(), rn);
-    auto s = GatherIds<8>(rows, order, [](const RowData& r) -> const auto& { return r.span; });
+    auto s = GatherIds<8>(
+        rows, order, [](const RowData& r) -> const auto& { return r.span; });
     PutColumn(batch, db, key, Column::kSpanId, s.data(), rn);
-    auto p = GatherIds<8>(rows, order, [](const RowData& r) -> const auto& { return r.parent; });
+    auto p = GatherIds<8>(
+        rows, order, [](const RowData& r) -> const auto& { return r.parent; });
     PutColumn(batch, db, key, Column::kParentSpanId, p.data(), rn);
   }
 
@@ -191,14 +195,16 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   for (const auto& [session, count] : sessions) {
     std::string v;
     keys::PutU32(&v, count);
-    batch->Put(db.cf(kSessionIdx),
-               keys::EncodeSessionIndexKey(key.project, session, key.bucket, block_seq), v)
+    batch
+        ->Put(db.cf(kSessionIdx),
+              keys::EncodeSessionIndexKey(key.project, session, key.bucket, block_seq), v)
         .PermitUncheckedError();
   }
   for (const auto& [dim_id, agg] : aggs) {
-    batch->Merge(db.cf(kAgg), keys::EncodeAggKey(key.project, key.bucket, dim_id.first,
-                                                 dim_id.second),
-                 EncodeAggregate(agg))
+    batch
+        ->Merge(db.cf(kAgg),
+                keys::EncodeAggKey(key.project, key.bucket, dim_id.first, dim_id.second),
+                EncodeAggregate(agg))
         .PermitUncheckedError();
   }
   std::string through;

@@ -31,8 +31,8 @@ class ColumnCache {
 
   std::mutex mu_;
   const size_t capacity_;
-  size_t used_ = 0;                                                 // guarded by mu_
-  std::list<Entry> lru_;                                            // guarded by mu_, front = newest
+  size_t used_ = 0;       // guarded by mu_
+  std::list<Entry> lru_;  // guarded by mu_, front = newest
   std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;  // guarded by mu_
 };
 

@@ -81,8 +81,7 @@ std::string EncodeColumnChunk(Column column, const void* data, uint32_t rows) {
 }
 
 Result<std::shared_ptr<const ColumnChunkData>> ColumnChunkData::Decode(std::string_view value,
-                                                                       Column column,
-                                                                       uint32_t rows,
+                                                                       Column column, uint32_t rows,
                                                                        std::string_view where) {
   std::shared_ptr<ColumnChunkData> d(new ColumnChunkData());
   d->size_ = value.size();

@@ -48,7 +48,7 @@ class Dictionary {
     std::vector<std::string> strings{std::string()};  // index = id
   };
   mutable std::shared_mutex mu_;
-  std::array<Table, kDictKindCount> tables_;  // guarded by mu_
+  std::array<Table, kDictKindCount> tables_;            // guarded by mu_
   std::vector<std::pair<DictKind, uint32_t>> pending_;  // writer thread only
 };
 

@@ -32,7 +32,7 @@ struct RowData {
   std::array<uint8_t, 16> trace{};
   std::array<uint8_t, 8> span{};
   std::array<uint8_t, 8> parent{};
-  uint64_t ref = 0;          // where the record is stored (keys::MakeRecordRef)
+  uint64_t ref = 0;         // where the record is stored (keys::MakeRecordRef)
   std::string_view record;  // the whole span (SpanRecord), inside a payload page in memory
 };
 
@@ -66,9 +66,7 @@ class OpenBlock {
   uint32_t bucket() const { return bucket_; }
   uint64_t first_seq() const { return first_seq_; }
   uint64_t last_seq() const { return last_seq_; }
-  int64_t last_append_steady_ns() const {
-    return last_append_ns_.load(std::memory_order_relaxed);
-  }
+  int64_t last_append_steady_ns() const { return last_append_ns_.load(std::memory_order_relaxed); }
 
   // Calls fn with views of rows [0, n), one per segment, with `columns` filled.
   // REQUIRES: n <= rows().

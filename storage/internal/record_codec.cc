@@ -85,7 +85,7 @@ Offset<fb::KeyValue> EncodeKeyValue(FlatBufferBuilder& b, const Attribute& a) {
 }
 
 Offset<flatbuffers::Vector<Offset<fb::KeyValue>>> EncodeAttributes(FlatBufferBuilder& b,
-                                                                    const Attributes& attrs) {
+                                                                   const Attributes& attrs) {
   if (attrs.empty()) return 0;
   std::vector<Offset<fb::KeyValue>> kvs;
   kvs.reserve(attrs.size());

@@ -16,8 +16,8 @@ namespace roost::internal {
 //   | magic u32 'RPK1' | count u32 | tag u32 | offsets u32[count + 1] | pad to 8 | records |
 //
 // `tag` is the user's (the store puts the newest hour bucket of the records there, for
-// retention). offsets[i] is record i's start, offsets[count] the end of the last record; integers are
-// little-endian. Payload pages are RecordPacks.
+// retention). offsets[i] is record i's start, offsets[count] the end of the last record; integers
+// are little-endian. Payload pages are RecordPacks.
 class RecordPackBuilder {
  public:
   explicit RecordPackBuilder(size_t expected_records = 0) { offsets_.reserve(expected_records); }

@@ -84,8 +84,7 @@ Status SpanStore::Impl::SealOne(const std::shared_ptr<internal::OpenBlock>& bloc
     batch.Put(db_->cf(internal::kMeta), internal::kNextBlockKey, next).PermitUncheckedError();
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "sealing a block");
-        !s.ok()) {
+    if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "sealing a block"); !s.ok()) {
       return s;
     }
   }
@@ -93,8 +92,8 @@ Status SpanStore::Impl::SealOne(const std::shared_ptr<internal::OpenBlock>& bloc
   std::lock_guard dedupe_lock(dedupe_mu_);
   std::unique_lock state_lock(state_mu_);
   for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.Erase(block->Row(r).hash);
-  auto it = std::find_if(frozen_.begin(), frozen_.end(),
-                         [&](const auto& f) { return f.first == block; });
+  auto it =
+      std::find_if(frozen_.begin(), frozen_.end(), [&](const auto& f) { return f.first == block; });
   if (it != frozen_.end()) frozen_.erase(it);
   sealed_blocks_++;
   sealed_rows_ += block->rows();
@@ -116,10 +115,9 @@ Status SpanStore::Impl::AdvanceReplayFloor() {
   if (floor <= replay_floor_) return Status::OK();
   std::string value;
   keys::PutU64(&value, floor);
-  Status s = internal::FromRocks(
-      db_->db()->Put(rocksdb::WriteOptions(), db_->cf(internal::kMeta), internal::kReplayFromKey,
-                     value),
-      "advancing the replay floor");
+  Status s = internal::FromRocks(db_->db()->Put(rocksdb::WriteOptions(), db_->cf(internal::kMeta),
+                                                internal::kReplayFromKey, value),
+                                 "advancing the replay floor");
   if (s.ok()) replay_floor_ = floor;
   return s;
 }
@@ -134,7 +132,8 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
   RetentionResult result;
   if (options_.retention.count() <= 0 || db_->read_only()) return result;
   const int64_t keep_from =
-      now_unix_nano - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retention).count();
+      now_unix_nano -
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retention).count();
   const uint32_t cutoff = keep_from <= 0 ? 0 : keys::BucketOf(keep_from);
   result.cutoff_bucket = cutoff;
   if (cutoff == 0) return result;
@@ -182,8 +181,7 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
   if (removed_ranges.empty() && result.open_rows_dropped == 0) return result;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "applying retention");
-      !s.ok()) {
+  if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "applying retention"); !s.ok()) {
     return s;
   }
   if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
@@ -213,8 +211,8 @@ Result<RetentionResult> SpanStore::Impl::ReclaimSpace(
     std::unique_ptr<rocksdb::Iterator> it(
         db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      std::optional<uint32_t> tag = internal::RecordPackTag(
-          std::string_view(it->value().data(), it->value().size()));
+      std::optional<uint32_t> tag =
+          internal::RecordPackTag(std::string_view(it->value().data(), it->value().size()));
       if (!tag || *tag >= cutoff) {
         first_kept = it->key().ToString();
         break;

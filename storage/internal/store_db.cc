@@ -18,8 +18,7 @@ namespace roost::internal {
 namespace {
 
 constexpr const char* kFamilyNames[kFamilyCount] = {
-    "outbox", "cols", "blockmeta", "payload",
-    "trace_idx", "session_idx", "agg", "dict", "meta",
+    "outbox", "cols", "blockmeta", "payload", "trace_idx", "session_idx", "agg", "dict", "meta",
 };
 
 constexpr const char* kFormatKey = "format_version";
@@ -30,7 +29,9 @@ class IndexRetentionFilter : public rocksdb::CompactionFilter {
  public:
   IndexRetentionFilter(std::shared_ptr<RetentionCutoff> cutoff, size_t bucket_offset,
                        size_t key_size, const char* name)
-      : cutoff_(std::move(cutoff)), bucket_offset_(bucket_offset), key_size_(key_size),
+      : cutoff_(std::move(cutoff)),
+        bucket_offset_(bucket_offset),
+        key_size_(key_size),
         name_(name) {}
 
   bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*value*/,
@@ -65,10 +66,10 @@ class PayloadRetentionFilter : public rocksdb::CompactionFilter {
   std::shared_ptr<RetentionCutoff> cutoff_;
 };
 
-rocksdb::ColumnFamilyOptions FamilyOptions(Family f, const std::shared_ptr<rocksdb::Cache>& cache,
-                                           const std::shared_ptr<RetentionCutoff>& cutoff,
-                                           std::vector<std::unique_ptr<rocksdb::CompactionFilter>>*
-                                               filters) {
+rocksdb::ColumnFamilyOptions FamilyOptions(
+    Family f, const std::shared_ptr<rocksdb::Cache>& cache,
+    const std::shared_ptr<RetentionCutoff>& cutoff,
+    std::vector<std::unique_ptr<rocksdb::CompactionFilter>>* filters) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
@@ -202,9 +203,9 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
     if (version.size() != 4) return Status::Corruption("format version value is malformed");
     uint32_t found = keys::GetU32(version.data());
     if (found > kFormatVersion) {
-      return Status::InvalidArgument("data dir " + options.path + " was written by format version " +
-                                     std::to_string(found) + ", newer than this roost (" +
-                                     std::to_string(kFormatVersion) + "): upgrade roost");
+      return Status::InvalidArgument(
+          "data dir " + options.path + " was written by format version " + std::to_string(found) +
+          ", newer than this roost (" + std::to_string(kFormatVersion) + "): upgrade roost");
     }
   }
   return store;

@@ -59,13 +59,11 @@ class SpanStore::Impl {
 
   Result<WriteResult> Write(std::vector<Span> spans);
   Status Flush();
-  Status Scan(const ScanRequest& request,
-              const std::function<Status(const ColumnView&)>& fn) const;
+  Status Scan(const ScanRequest& request, const std::function<Status(const ColumnView&)>& fn) const;
   Result<std::vector<Span>> ReadSpans(const ColumnView& view,
                                       const std::vector<uint32_t>& rows) const;
   Result<std::vector<Span>> GetTrace(const TraceId& trace_id) const;
-  Result<std::vector<Span>> GetSession(std::string_view project,
-                                       std::string_view session_id) const;
+  Result<std::vector<Span>> GetSession(std::string_view project, std::string_view session_id) const;
   Result<std::vector<SessionSummary>> ListSessions(std::string_view project) const;
   Result<std::vector<ProjectSummary>> ListProjects() const;
   Result<RetentionResult> ApplyRetention(int64_t now_unix_nano);
@@ -79,9 +77,9 @@ class SpanStore::Impl {
   // Write path (write_path.cc).
   void WriterLoop();
   void Commit(std::vector<std::shared_ptr<PendingWrite>>& group);
-  bool IsSealedDuplicate(const internal::RowData& row,
-                         std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>>*
-                             cache);
+  bool IsSealedDuplicate(
+      const internal::RowData& row,
+      std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>>* cache);
   Status Replay();
   // Appends committed rows to open blocks. REQUIRES: state_mu_ held exclusively.
   void AppendLocked(uint32_t project, const internal::RowData& row, uint64_t seq,
@@ -120,7 +118,7 @@ class SpanStore::Impl {
   // Hashes of every row in an open or frozen block: duplicates of not-yet-sealed spans.
   std::mutex dedupe_mu_;
   internal::U64HashSet pending_hashes_;  // guarded by dedupe_mu_
-  uint64_t next_seq_ = 1;                        // writer thread only (after Start)
+  uint64_t next_seq_ = 1;                // writer thread only (after Start)
 
   // Open blocks (accepting rows) and frozen ones (being sealed, in freeze order).
   mutable std::shared_mutex state_mu_;
@@ -132,7 +130,7 @@ class SpanStore::Impl {
   // One sealing at a time (background thread, Flush, retention).
   std::mutex seal_mu_;
   std::condition_variable seal_cv_;
-  bool seal_wanted_ = false;  // guarded by queue_mu_
+  bool seal_wanted_ = false;   // guarded by queue_mu_
   uint64_t replay_floor_ = 0;  // guarded by seal_mu_
 
   std::atomic<uint64_t> committed_spans_{0}, duplicate_spans_{0}, rejected_spans_{0};

@@ -132,7 +132,8 @@ bool SpanStore::Impl::IsSealedDuplicate(
     // The trace index's prefix bloom answers "never seen" for new traces without reading blocks.
     rocksdb::ReadOptions ro;
     ro.prefix_same_as_start = true;
-    std::unique_ptr<rocksdb::Iterator> idx(db_->db()->NewIterator(ro, db_->cf(internal::kTraceIdx)));
+    std::unique_ptr<rocksdb::Iterator> idx(
+        db_->db()->NewIterator(ro, db_->cf(internal::kTraceIdx)));
     const std::string prefix(reinterpret_cast<const char*>(row.trace.data()), 16);
     internal::BlockReader reader(*db_, &column_cache_, nullptr);
     for (idx->Seek(prefix); idx->Valid() && idx->key().starts_with(prefix); idx->Next()) {
@@ -204,8 +205,9 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
   if (pack.count() > 0) pages->push_back(pack.Finish(page_tag));
   if (!accepted.empty()) {
     for (size_t i = 0; i < pages->size(); ++i) {
-      batch.Put(db_->cf(internal::kPayload),
-                keys::EncodePayloadKey(seq, static_cast<uint32_t>(i)), (*pages)[i])
+      batch
+          .Put(db_->cf(internal::kPayload), keys::EncodePayloadKey(seq, static_cast<uint32_t>(i)),
+               (*pages)[i])
           .PermitUncheckedError();
     }
     if (options_.outbox) {
@@ -272,8 +274,8 @@ void SpanStore::Impl::AppendLocked(uint32_t project, const RowData& row, uint64_
     it = open_.end();
   }
   if (it == open_.end()) {
-    it = open_.emplace(key, std::make_shared<internal::OpenBlock>(key.first, key.second, seq))
-             .first;
+    it =
+        open_.emplace(key, std::make_shared<internal::OpenBlock>(key.first, key.second, seq)).first;
   }
   it->second->KeepAlive(pack);
   it->second->Append(row, seq);
@@ -283,8 +285,8 @@ void SpanStore::Impl::AppendLocked(uint32_t project, const RowData& row, uint64_
 Status SpanStore::Impl::Replay() {
   // Counters.
   std::string value;
-  rocksdb::Status s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(internal::kMeta),
-                                     kNextSeqKey, &value);
+  rocksdb::Status s =
+      db_->db()->Get(rocksdb::ReadOptions(), db_->cf(internal::kMeta), kNextSeqKey, &value);
   if (s.ok() && value.size() == 8) {
     next_seq_ = std::max<uint64_t>(next_seq_, keys::GetU64(value.data()));
   } else if (!s.ok() && !s.IsNotFound()) {
@@ -331,7 +333,8 @@ Status SpanStore::Impl::Replay() {
   std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
   std::unique_lock state_lock(state_mu_);
   for (it->Seek(keys::EncodePayloadKey(replay_from, 0)); it->Valid(); it->Next()) {
-    if (it->key().size() != keys::kPayloadKeySize) return Status::Corruption("malformed payload key");
+    if (it->key().size() != keys::kPayloadKeySize)
+      return Status::Corruption("malformed payload key");
     const uint64_t seq = keys::GetU64(it->key().data());
     const uint32_t page_no = keys::GetU32(it->key().data() + 8);
     next_seq_ = std::max(next_seq_, seq + 1);
@@ -344,8 +347,8 @@ Status SpanStore::Impl::Replay() {
     for (size_t k = 0; k < reader->count(); ++k) {
       Result<Span> span = internal::DecodeSpanRecord(reader->Record(k));
       if (!span.ok()) {
-        return Status::Corruption("commit " + std::to_string(seq) + " record " +
-                                  std::to_string(k) + ": " + span.status().message());
+        return Status::Corruption("commit " + std::to_string(seq) + " record " + std::to_string(k) +
+                                  ": " + span.status().message());
       }
       std::optional<uint32_t> project = dict_.Find(DictKind::kProject, span->project);
       if (!project) return Status::Corruption("stored span names an unknown project");
@@ -361,7 +364,8 @@ Status SpanStore::Impl::Replay() {
       }
       auto id = [&](DictKind kind, const std::string& v) -> Result<uint32_t> {
         std::optional<uint32_t> found = dict_.Find(kind, v);
-        if (!found) return Status::Corruption("stored span uses a string missing from the dictionary");
+        if (!found)
+          return Status::Corruption("stored span uses a string missing from the dictionary");
         return *found;
       };
       Result<uint32_t> name = id(DictKind::kName, span->name);
@@ -375,8 +379,7 @@ Status SpanStore::Impl::Replay() {
       r.model = *model;
       r.session = *session;
       r.user = *user;
-      r.ref = keys::MakeRecordRef(seq,
-                                  page_no * keys::kPayloadPageRows + static_cast<uint32_t>(k));
+      r.ref = keys::MakeRecordRef(seq, page_no * keys::kPayloadPageRows + static_cast<uint32_t>(k));
       r.record = reader->Record(k);
       AppendLocked(*project, r, seq, pack);
       pending_hashes_.Insert(r.hash);

@@ -24,8 +24,8 @@ struct SpanVerification {
 };
 
 // Reads every acknowledged trace back with SpanStore::GetTrace and compares its span ids with the
-// acknowledged ones, from two threads. Returns the first read error other than kNotFound (a trace with no span
-// stored counts all its spans missing). Thread-safe as GetTrace is.
+// acknowledged ones, from two threads. Returns the first read error other than kNotFound (a trace
+// with no span stored counts all its spans missing). Thread-safe as GetTrace is.
 [[nodiscard]] Result<SpanVerification> VerifyAcknowledgedSpans(
     const SpanStore& store, std::vector<AcknowledgedSpan> acknowledged);
 
