@@ -361,7 +361,9 @@ TEST_F(QueryRoutesTest, CliJsonEqualsTheHttpAnswer) {
     EXPECT_NE(p, nullptr) << error;
     if (p == nullptr) return json();
     EXPECT_EQ(p->Wait(std::chrono::seconds(60)).value_or(-1), 0) << p->err();
-    return json::parse(p->out(), nullptr, false);
+    json j = json::parse(p->out(), nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << p->out() << p->err();
+    return j;
   };
   EXPECT_EQ(run({"latency", "--group-by", "model", "--step", "1h", "--q", "0.5,0.99", "--from",
                  "2026-11-25T10:00:00Z"})

@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "api/query_json.h"
 #include "api/query_params.h"
 #include "api/rfc3339.h"
@@ -32,6 +35,10 @@ struct QueryFlags {
 std::string KeyText(const std::optional<std::string>& key) { return key ? *key : "(null)"; }
 
 std::unique_ptr<SpanStore> OpenReadOnly(const std::string& dir) {
+  // stdout carries the answer (JSON with --json): the store's log lines go to stderr.
+  if (spdlog::get("roost-query") == nullptr) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("roost-query"));
+  }
   StoreOptions options;
   options.path = dir;
   options.read_only = true;
