@@ -68,7 +68,7 @@ Result<int64_t> ParseRfc3339(std::string_view text) {
     if (oh < 0 || !Expect(text, &pos, ':')) return Bad(text);
     int om = Digits(text, &pos, 2);
     if (om < 0 || oh > 23 || om > 59) return Bad(text);
-    offset_seconds = sign * (oh * 3600 + om * 60);
+    offset_seconds = int64_t{sign} * (int64_t{oh} * 3600 + int64_t{om} * 60);
   } else {
     return Bad(text);
   }
@@ -83,7 +83,8 @@ Result<int64_t> ParseRfc3339(std::string_view text) {
                                    "'");
   }
   int64_t days = std::chrono::sys_days(ymd).time_since_epoch().count();
-  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  int64_t seconds =
+      days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_seconds;
   return seconds * kNanosPerSecond + fraction;
 }
 
