@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "api/query_handlers.h"
+
 namespace roost::api {
 namespace {
 
@@ -39,7 +41,7 @@ bool IsAuthorized(const Request& request, const std::string& api_key) {
 
 Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
   auto ingest = std::make_shared<TraceIngestHandler>(store, options.ingest);
-  return [ingest, options](const Request& request) -> Response {
+  return [ingest, options, &store](const Request& request) -> Response {
     if (request.path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
       Response r;
@@ -52,6 +54,14 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
     if (request.path == "/v1/traces") {
       if (request.method != "POST") return MethodNotAllowed("POST");
       return ingest->Handle(request);
+    }
+    if (request.path == "/api/v1/latency") {
+      if (request.method != "GET") return MethodNotAllowed("GET");
+      return HandleLatency(request, store);
+    }
+    if (request.path == "/api/v1/cost") {
+      if (request.method != "GET") return MethodNotAllowed("GET");
+      return HandleCost(request, store);
     }
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
   };

@@ -9,6 +9,7 @@ namespace roost::cli {
 void AddBenchCommand(CLI::App& app);
 void AddGenCommand(CLI::App& app);
 void AddImportCommand(CLI::App& app);
+void AddQueryCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   roost::cli::AddServeCommand(app);
   roost::cli::AddGenCommand(app);
   roost::cli::AddStatsCommand(app);
+  roost::cli::AddQueryCommand(app);
   roost::cli::AddImportCommand(app);
   roost::cli::AddBenchCommand(app);
   try {

@@ -1,0 +1,146 @@
+// `roost query latency|cost`: the query API's answers straight from a data dir (read-only).
+// Parameters are parsed and the JSON built by the same api/ functions as the HTTP routes, so
+// `--json` prints exactly what GET /api/v1/latency or /api/v1/cost answers.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api/query_json.h"
+#include "api/query_params.h"
+#include "api/rfc3339.h"
+#include "query/cost_query.h"
+#include "query/latency_query.h"
+#include "storage/span_store.h"
+#include "tools/roost/commands.h"
+#include "tools/roost/store_flags.h"
+
+namespace roost::cli {
+namespace {
+
+struct QueryFlags {
+  std::string data = "./roost-data";
+  bool json = false;
+  // (parameter name, value) as the HTTP query string would carry them; empty = absent.
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"project", ""}, {"from", ""},     {"to", ""}, {"kind", ""}, {"name", ""},  {"model", ""},
+      {"status", ""},  {"group_by", ""}, {"q", ""},  {"step", ""}, {"approx", ""}};
+};
+
+std::string KeyText(const std::optional<std::string>& key) { return key ? *key : "(null)"; }
+
+std::unique_ptr<SpanStore> OpenReadOnly(const std::string& dir) {
+  // stdout carries the answer (JSON with --json): the store's log lines go to stderr.
+  if (spdlog::get("roost-query") == nullptr) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("roost-query"));
+  }
+  StoreOptions options;
+  options.path = dir;
+  options.read_only = true;
+  Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(options);
+  if (!store.ok()) Fail("cannot open " + dir + " read-only: " + store.status().ToString());
+  return std::move(store).value();
+}
+
+void PrintQuantiles(const std::vector<double>& values) {
+  for (double v : values) std::printf(" %12.3f", v);
+  std::printf("\n");
+}
+
+void PrintLatency(const std::vector<query::LatencyGroup>& groups, const api::QueryParams& p) {
+  std::printf("%-32s %10s %8s %12s %12s", "key", "count", "errors", "mean_ms", "max_ms");
+  for (const std::string& k : p.quantile_keys) std::printf(" %12s", ("q" + k).c_str());
+  std::printf("\n");
+  for (const query::LatencyGroup& g : groups) {
+    std::printf("%-32s %10llu %8llu %12.3f %12.3f", KeyText(g.key).c_str(),
+                static_cast<unsigned long long>(g.count),
+                static_cast<unsigned long long>(g.error_count), g.mean_ms, g.max_ms);
+    PrintQuantiles(g.quantiles_ms);
+    for (const query::LatencyBucket& b : g.buckets) {
+      std::printf("  %-30s %10llu %8s %12s %12s", api::FormatRfc3339(b.start_unix_nano).c_str(),
+                  static_cast<unsigned long long>(b.count), "", "", "");
+      PrintQuantiles(b.quantiles_ms);
+    }
+  }
+}
+
+void PrintFigures(const std::string& label, const query::CostFigures& f) {
+  std::printf("%-32s %10llu %14llu %14llu %14llu %14.6f %8d\n", label.c_str(),
+              static_cast<unsigned long long>(f.spans),
+              static_cast<unsigned long long>(f.prompt_tokens),
+              static_cast<unsigned long long>(f.completion_tokens),
+              static_cast<unsigned long long>(f.total_tokens), f.cost_usd, 0);
+}
+
+void PrintCost(const query::CostResult& result) {
+  std::printf("%-32s %10s %14s %14s %14s %14s %8s\n", "key", "spans", "prompt_tokens", "completion",
+              "total_tokens", "cost_usd", "unpriced");
+  for (const query::CostGroup& g : result.groups) {
+    PrintFigures(KeyText(g.key), g.figures);
+    for (const query::CostBucket& b : g.buckets) {
+      PrintFigures("  " + api::FormatRfc3339(b.start_unix_nano), b.figures);
+    }
+  }
+  PrintFigures("(total)", result.total);
+}
+
+void RunLatencyCommand(const QueryFlags& flags) {
+  std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
+  Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
+  if (!p.ok()) Fail(p.status().message());
+  query::LatencyRequest request{p->filter, p->group_by, p->quantiles, p->step_nanos};
+  Result<std::vector<query::LatencyGroup>> groups = query::RunLatency(*store, request);
+  if (!groups.ok()) Fail(groups.status().ToString());
+  if (flags.json) {
+    std::printf("%s\n", api::LatencyJson(*groups, p->quantile_keys, p->step_nanos > 0).c_str());
+  } else {
+    PrintLatency(*groups, *p);
+  }
+}
+
+void RunCostCommand(const QueryFlags& flags) {
+  std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
+  Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
+  if (!p.ok()) Fail(p.status().message());
+  query::CostRequest request{p->filter, p->group_by, p->step_nanos};
+  Result<query::CostResult> result = query::RunCost(*store, request);
+  if (!result.ok()) Fail(result.status().ToString());
+  if (flags.json) {
+    std::printf("%s\n", api::CostJson(*result, p->step_nanos > 0).c_str());
+  } else {
+    PrintCost(*result);
+  }
+}
+
+// The options every query subcommand takes, bound to `flags`.
+void AddQueryFlags(CLI::App* cmd, QueryFlags* flags) {
+  cmd->add_option("--data", flags->data, "Data dir (opened read-only)")->envname("ROOST_DATA");
+  cmd->add_flag("--json", flags->json, "Print the HTTP API's JSON instead of a table");
+  for (auto& [name, value] : flags->params) {
+    std::string flag = "--" + name;
+    for (char& c : flag) c = c == '_' ? '-' : c;
+    cmd->add_option(flag, value, "As the HTTP parameter " + name);
+  }
+}
+
+}  // namespace
+
+void AddQueryCommand(CLI::App& app) {
+  CLI::App* query = app.add_subcommand("query", "Query latency and cost from a data dir");
+  query->require_subcommand(1);
+  auto latency_flags = std::make_shared<QueryFlags>();
+  CLI::App* latency = query->add_subcommand("latency", "Latency percentiles (ms) per group");
+  AddQueryFlags(latency, latency_flags.get());
+  latency->callback([latency_flags] { RunLatencyCommand(*latency_flags); });
+  auto cost_flags = std::make_shared<QueryFlags>();
+  CLI::App* cost = query->add_subcommand("cost", "Token and cost sums per group");
+  AddQueryFlags(cost, cost_flags.get());
+  cost->callback([cost_flags] { RunCostCommand(*cost_flags); });
+}
+
+}  // namespace roost::cli
