@@ -17,6 +17,7 @@ namespace roost::query {
 struct CostRequest {
   QueryFilter filter;
   GroupBy group_by = GroupBy::kNone;
+  std::string group_attribute;  // the attribute key for GroupBy::kAttribute
   // Bucket width in ns; buckets start at multiples of it since the Unix epoch. 0 = no buckets.
   int64_t step_nanos = 0;
 };

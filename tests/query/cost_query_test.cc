@@ -61,7 +61,7 @@ void ExpectBuckets(const std::vector<CostBucket>& got, const std::vector<const S
 
 void ExpectMatchesBruteForce(const std::vector<Span>& spans, const CostRequest& req,
                              const CostResult& got) {
-  auto groups = test::GroupSpans(spans, req.filter, req.group_by);
+  auto groups = test::GroupSpans(spans, req.filter, req.group_by, req.group_attribute);
   ASSERT_EQ(got.groups.size(), groups.size());
   std::vector<const Span*> all;
   size_t i = 0;
@@ -94,6 +94,8 @@ class CostQueryTest : public ::roost::test::SpanStoreTest {
       CostRequest req;
       req.filter = test::RandomFilter(rng, spans_);
       req.group_by = test::RandomGroupBy(rng);
+      if (req.group_by == GroupBy::kAttribute)
+        req.group_attribute = test::RandomGroupAttribute(rng);
       req.step_nanos = test::RandomStep(rng);
       SCOPED_TRACE("round " + std::to_string(round));
       Result<CostResult> got = RunCost(*store_, req);
