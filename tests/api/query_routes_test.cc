@@ -403,6 +403,8 @@ TEST_F(QueryRoutesTest, CliJsonEqualsTheHttpAnswer) {
   const std::string latency_http =
       Get("/api/v1/latency?group_by=model&step=1h&q=0.5,0.99&from=2026-11-25T10:00:00Z").dump();
   const std::string cost_http = Get("/api/v1/cost?group_by=kind&step=5m&status=OK").dump();
+  const std::string approx_http =
+      Get("/api/v1/latency?group_by=attr:team&approx=true&attr:team=research").dump();
   StopServer();
   auto run = [this](std::vector<std::string> args) {
     std::vector<std::string> argv = {ROOST_BINARY, "query"};
@@ -423,6 +425,10 @@ TEST_F(QueryRoutesTest, CliJsonEqualsTheHttpAnswer) {
             latency_http);
   EXPECT_EQ(run({"cost", "--group-by", "kind", "--step", "5m", "--status", "OK"}).dump(),
             cost_http);
+  EXPECT_EQ(
+      run({"latency", "--group-by", "attr:team", "--approx", "true", "--attr", "team=research"})
+          .dump(),
+      approx_http);
 }
 
 }  // namespace
