@@ -57,6 +57,9 @@ void RunExport(const ExportFlags& flags) {
   StoreOptions store_options;
   store_options.path = flags.data;
   store_options.read_only = true;
+  // Records are read once each: a small cache is enough.
+  store_options.block_cache_bytes = size_t{64} << 20;
+  store_options.column_cache_bytes = size_t{64} << 20;
   Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(store_options);
   if (!store.ok()) Fail("cannot open " + flags.data + " read-only: " + store.status().ToString());
 

@@ -1,7 +1,9 @@
 #include "tools/roost/span_exporter.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 #include <span>
 #include <string_view>
@@ -95,23 +97,37 @@ Status WriteChunk(const std::vector<Span>& spans, ExportFormat format, std::FILE
   return Put(out, bytes);
 }
 
+// The rows of `v` starting in [from, to), ordered by where their records are (commit, row) so
+// that consecutive chunks read each payload page once; rows of an open block keep their order.
+std::vector<uint32_t> RowsInRecordOrder(const ColumnView& v, const ExportOptions& options) {
+  std::vector<uint32_t> rows;
+  rows.reserve(v.rows);
+  for (size_t r = 0; r < v.rows; ++r) {
+    const int64_t start = v.start[r];
+    if (start >= options.from && start < options.to) rows.push_back(static_cast<uint32_t>(r));
+  }
+  if (v.record_ref.size() == v.rows) {
+    std::sort(rows.begin(), rows.end(),
+              [&](uint32_t a, uint32_t b) { return v.record_ref[a] < v.record_ref[b]; });
+  }
+  return rows;
+}
+
 Status ExportProject(const SpanStore& store, const std::string& project,
                      const ExportOptions& options, std::FILE* out, uint64_t* written) {
   ScanRequest scan;
   scan.project = project;
   scan.from_unix_nano = options.from;
   scan.to_unix_nano = options.to;
-  scan.columns = {Column::kStart};
-  std::vector<uint32_t> rows;
+  scan.columns = {Column::kStart, Column::kRecordRef};
   return store.Scan(scan, [&](const ColumnView& v) -> Status {
-    for (size_t r = 0; r < v.rows;) {
-      rows.clear();
-      for (; r < v.rows && rows.size() < kExportChunkSpans; ++r) {
-        const int64_t start = v.start[r];
-        if (start >= options.from && start < options.to) rows.push_back(static_cast<uint32_t>(r));
-      }
-      if (rows.empty()) continue;
-      Result<std::vector<Span>> spans = store.ReadSpans(v, rows);
+    const std::vector<uint32_t> rows = RowsInRecordOrder(v, options);
+    std::vector<uint32_t> chunk;
+    for (size_t i = 0; i < rows.size(); i += kExportChunkSpans) {
+      chunk.assign(
+          rows.begin() + static_cast<std::ptrdiff_t>(i),
+          rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), i + kExportChunkSpans)));
+      Result<std::vector<Span>> spans = store.ReadSpans(v, chunk);
       if (!spans.ok()) return spans.status();
       if (Status s = WriteChunk(*spans, options.format, out); !s.ok()) return s;
       *written += spans->size();
