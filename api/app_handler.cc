@@ -1,8 +1,11 @@
 #include "api/app_handler.h"
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "api/query_handlers.h"
+#include "api/read_handlers.h"
 
 namespace roost::api {
 namespace {
@@ -63,6 +66,7 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
       if (request.method != "GET") return MethodNotAllowed("GET");
       return HandleCost(request, store);
     }
+    if (std::optional<Response> r = RouteRead(request, store)) return std::move(*r);
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
   };
 }
