@@ -79,14 +79,12 @@ Result<std::vector<SessionStats>> ListSessionStats(const SpanStore& store,
       scan.columns.Add(c);
     }
     Status s = store.Scan(scan, [&](const ColumnView& v) {
-      for (size_t r = 0; r < v.rows; ++r) {
-        const uint32_t session = v.session[r];
-        if (session == 0 || !m.Matches(v, r)) continue;
+      return m.ForEachMatch(store, v, [&](size_t r, uint32_t session) {
+        if (session == 0) return;
         const uint32_t slot = index.SlotOf(session);
         if (slot == sessions.size()) sessions.emplace_back().session = session;
         Add(v, r, sessions[slot]);
-      }
-      return Status::OK();
+      });
     });
     if (!s.ok()) return s;
   }

@@ -105,48 +105,9 @@ Status Validate(const SpanListRequest& request) {
   return Status::OK();
 }
 
-template <typename T>
-std::string ScalarText(const T& v) {
-  if constexpr (std::is_same_v<T, std::string>) {
-    return v;
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return v ? "true" : "false";
-  } else {
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-    return ec == std::errc() ? std::string(buf, end) : std::string();
-  }
-}
-
-bool ValueMatches(const AttributeValue& value, const std::string& want) {
-  return std::visit(
-      [&](const auto& v) -> bool {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::monostate>) {
-          return false;
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>> ||
-                             std::is_same_v<T, std::vector<int64_t>> ||
-                             std::is_same_v<T, std::vector<double>>) {
-          return std::any_of(v.begin(), v.end(),
-                             [&](const auto& e) { return ScalarText(e) == want; });
-        } else if constexpr (std::is_same_v<T, std::vector<bool>>) {
-          for (bool e : v) {
-            if (ScalarText(e) == want) return true;
-          }
-          return false;
-        } else {
-          return ScalarText(v) == want;
-        }
-      },
-      value);
-}
-
 bool AttributesMatch(const Span& span, const SpanListRequest& request) {
-  for (const auto& [key, want] : request.attributes) {
-    const AttributeValue* v = FindAttribute(span.attributes, key);
-    if (v == nullptr || !ValueMatches(*v, want)) return false;
-  }
-  return true;
+  return query::AttributesMatch(span, request.attributes) &&
+         query::AttributesMatch(span, request.filter.attributes);
 }
 
 // The id and parent filters, on the columns.
@@ -249,7 +210,7 @@ struct Lister {
         const ListKey k = KeyAt(v, r);
         if (cursor && !Before(*cursor, k)) continue;
         if (!top.Competes(k) || !ids.Matches(v, r, k)) continue;
-        if (request.attributes.empty()) {
+        if (request.attributes.empty() && request.filter.attributes.empty()) {
           top.Offer(k);
         } else {
           rows.push_back(static_cast<uint32_t>(r));

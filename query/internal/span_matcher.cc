@@ -18,14 +18,22 @@ Result<std::optional<uint32_t>> FindId(const SpanStore& store, DictKind kind,
   return id.status();
 }
 
-void AppendScalar(const std::string& v, std::string* out) { out->append(v); }
-void AppendScalar(bool v, std::string* out) { out->append(v ? "true" : "false"); }
-void AppendScalar(int64_t v, std::string* out) { out->append(std::to_string(v)); }
-void AppendScalar(double v, std::string* out) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, ec == std::errc() ? end : buf);
+template <typename T>
+std::string ScalarText(const T& v) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return v ? "true" : "false";
+  } else {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+    return ec == std::errc() ? std::string(buf, end) : std::string();
+  }
 }
+
+template <typename T>
+constexpr bool kIsScalar = std::is_same_v<T, std::string> || std::is_same_v<T, bool> ||
+                           std::is_same_v<T, int64_t> || std::is_same_v<T, double>;
 
 }  // namespace
 
@@ -33,25 +41,48 @@ std::optional<std::string> AttributeText(const AttributeValue& value) {
   return std::visit(
       [](const auto& v) -> std::optional<std::string> {
         using T = std::decay_t<decltype(v)>;
-        std::string out;
         if constexpr (std::is_same_v<T, std::monostate>) {
           return std::nullopt;
-        } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool> ||
-                             std::is_same_v<T, int64_t> || std::is_same_v<T, double>) {
-          AppendScalar(v, &out);
-          return out;
+        } else if constexpr (kIsScalar<T>) {
+          return ScalarText(v);
         } else {
-          out.push_back('[');
+          std::string out = "[";
           for (size_t i = 0; i < v.size(); ++i) {
             if (i > 0) out.push_back(',');
-            using E = typename T::value_type;
-            AppendScalar(static_cast<E>(v[i]), &out);
+            out += ScalarText(static_cast<typename T::value_type>(v[i]));
           }
           out.push_back(']');
           return out;
         }
       },
       value);
+}
+
+bool AttributeMatches(const AttributeValue& value, std::string_view want) {
+  return std::visit(
+      [&](const auto& v) -> bool {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return false;
+        } else if constexpr (kIsScalar<T>) {
+          return ScalarText(v) == want;
+        } else {
+          for (size_t i = 0; i < v.size(); ++i) {
+            if (ScalarText(static_cast<typename T::value_type>(v[i])) == want) return true;
+          }
+          return false;
+        }
+      },
+      value);
+}
+
+bool AttributesMatch(const Span& span,
+                     const std::vector<std::pair<std::string, std::string>>& filters) {
+  for (const auto& [key, want] : filters) {
+    const AttributeValue* v = FindAttribute(span.attributes, key);
+    if (v == nullptr || !AttributeMatches(*v, want)) return false;
+  }
+  return true;
 }
 
 Result<std::vector<std::string>> ProjectsOf(const SpanStore& store, const QueryFilter& filter) {
@@ -111,16 +142,7 @@ Status SpanMatcher::SelectWithRecords(const SpanStore& store, const ColumnView& 
   if (!spans.ok()) return spans.status();
   for (size_t i = 0; i < candidates.size(); ++i) {
     const Span& span = (*spans)[i];
-    bool pass = true;
-    for (const auto& [key, want] : attributes_) {
-      const AttributeValue* value = FindAttribute(span.attributes, key);
-      std::optional<std::string> text = value ? AttributeText(*value) : std::nullopt;
-      if (!text || *text != want) {
-        pass = false;
-        break;
-      }
-    }
-    if (!pass) continue;
+    if (!AttributesMatch(span, attributes_)) continue;
     uint32_t key = KeyOf(v, candidates[i]);
     if (group_by_ == GroupBy::kAttribute) {
       const AttributeValue* value = FindAttribute(span.attributes, group_attribute_);

@@ -6,13 +6,16 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "query/query_types.h"
 #include "storage/column_view.h"
 #include "storage/result.h"
 #include "storage/rollup.h"
+#include "storage/span.h"
 
 namespace roost {
 class SpanStore;
@@ -24,6 +27,14 @@ namespace roost::query {
 // decimal, doubles in the shortest form that reads back equal, booleans as true/false, arrays as
 // [a,b,...] of those; nullopt for an attribute without a value.
 std::optional<std::string> AttributeText(const AttributeValue& value);
+
+// Whether an attribute value matches a filter value: a scalar whose AttributeText equals `want`,
+// or an array with such an element. A value-less attribute matches nothing.
+bool AttributeMatches(const AttributeValue& value, std::string_view want);
+
+// Whether `span` passes every key=value attribute filter (AttributeMatches; a missing key fails).
+bool AttributesMatch(const Span& span,
+                     const std::vector<std::pair<std::string, std::string>>& filters);
 
 // A QueryFilter and a grouping resolved against a store's dictionaries, so that rows are matched
 // and keyed by integer compares only; attribute filters and attribute grouping read the matching

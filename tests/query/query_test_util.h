@@ -115,7 +115,7 @@ inline std::optional<std::string> AttributeOf(const Span& s, const std::string& 
 
 inline bool Matches(const QueryFilter& f, const Span& s) {
   for (const auto& [key, value] : f.attributes) {
-    if (AttributeOf(s, key) != value) return false;
+    if (AttributeOf(s, key) != value) return false;  // the corpus holds string attributes only
   }
   return (f.all_projects || s.project == f.project) && s.start_unix_nano >= f.from &&
          s.start_unix_nano < f.to && (!f.kind || s.kind == *f.kind) &&

@@ -92,6 +92,7 @@ class SessionQueryTest : public ::roost::test::SpanStoreTest {
     for (int round = 0; round < rounds; ++round) {
       SessionListRequest r;
       r.filter = test::RandomFilter(rng, spans_);
+      r.filter.all_projects = false;  // listings are per project
       r.limit = rng() % 2 ? kMaxSessionListLimit : 1 + rng() % 20;
       SCOPED_TRACE("round " + std::to_string(round));
       std::vector<SessionStats> want = BruteForce(spans_, r.filter);
