@@ -61,7 +61,7 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
     }
     if (request.path == "/api/v1/cost") {
       if (request.method != "GET") return MethodNotAllowed("GET");
-      return HandleCost(request, store);
+      return HandleCost(request, store, options.pricing.get());
     }
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
   };

@@ -30,13 +30,15 @@ Response HandleLatency(const Request& request, const SpanStore& store) {
   return r;
 }
 
-Response HandleCost(const Request& request, const SpanStore& store) {
+Response HandleCost(const Request& request, const SpanStore& store,
+                    const query::PricingTable* pricing) {
   Result<QueryParams> params = ParseQueryParams(request.query, store);
   if (!params.ok()) return StatusResponse(params.status());
   query::CostRequest q;
   q.filter = params->filter;
   q.group_by = params->group_by;
   q.step_nanos = params->step_nanos;
+  q.pricing = pricing;
   Result<query::CostResult> result = query::RunCost(store, q);
   if (!result.ok()) return StatusResponse(result.status());
   Response r;

@@ -18,6 +18,7 @@
 #include "query/latency_query.h"
 #include "storage/span_store.h"
 #include "tools/roost/commands.h"
+#include "tools/roost/pricing_flag.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
@@ -26,6 +27,7 @@ namespace {
 struct QueryFlags {
   std::string data = "./roost-data";
   bool json = false;
+  std::string pricing;  // cost only
   // (parameter name, value) as the HTTP query string would carry them; empty = absent.
   std::vector<std::pair<std::string, std::string>> params = {
       {"project", ""}, {"from", ""},     {"to", ""}, {"kind", ""}, {"name", ""},  {"model", ""},
@@ -70,11 +72,12 @@ void PrintLatency(const std::vector<query::LatencyGroup>& groups, const api::Que
 }
 
 void PrintFigures(const std::string& label, const query::CostFigures& f) {
-  std::printf("%-32s %10llu %14llu %14llu %14llu %14.6f %8d\n", label.c_str(),
+  std::printf("%-32s %10llu %14llu %14llu %14llu %14.6f %8llu\n", label.c_str(),
               static_cast<unsigned long long>(f.spans),
               static_cast<unsigned long long>(f.prompt_tokens),
               static_cast<unsigned long long>(f.completion_tokens),
-              static_cast<unsigned long long>(f.total_tokens), f.cost_usd, 0);
+              static_cast<unsigned long long>(f.total_tokens), f.cost_usd,
+              static_cast<unsigned long long>(f.unpriced_spans));
 }
 
 void PrintCost(const query::CostResult& result) {
@@ -104,10 +107,11 @@ void RunLatencyCommand(const QueryFlags& flags) {
 }
 
 void RunCostCommand(const QueryFlags& flags) {
+  std::shared_ptr<const query::PricingTable> pricing = LoadPricingOrFail(flags.pricing);
   std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
   Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
   if (!p.ok()) Fail(p.status().message());
-  query::CostRequest request{p->filter, p->group_by, p->step_nanos};
+  query::CostRequest request{p->filter, p->group_by, p->step_nanos, pricing.get()};
   Result<query::CostResult> result = query::RunCost(*store, request);
   if (!result.ok()) Fail(result.status().ToString());
   if (flags.json) {
@@ -140,6 +144,9 @@ void AddQueryCommand(CLI::App& app) {
   auto cost_flags = std::make_shared<QueryFlags>();
   CLI::App* cost = query->add_subcommand("cost", "Token and cost sums per group");
   AddQueryFlags(cost, cost_flags.get());
+  cost->add_option("--pricing", cost_flags->pricing,
+                   "Pricing file adding to or overriding the built-in model prices")
+      ->envname("ROOST_PRICING");
   cost->callback([cost_flags] { RunCostCommand(*cost_flags); });
 }
 
