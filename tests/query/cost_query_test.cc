@@ -22,17 +22,13 @@ using ::roost::test::CostMicrosOf;
 using ::roost::test::IsError;
 using ::roost::test::IsOk;
 
-// The pricing a test's reference uses: the request's table, or the built-in one.
-const PricingTable* g_pricing = nullptr;  // NOLINT: set per request by the checks below
-
 // A span's cost in nano-USD as the issue defines it, straight from the span's own fields:
 // `llm.cost.total`, else for an LLM span naming a priced model its tokens at the model's rates.
 // Sets *unpriced for an LLM span naming a model without a price and carrying no cost.
-int64_t ReferenceNanos(const Span& s, bool* unpriced) {
+int64_t ReferenceNanos(const Span& s, const PricingTable& table, bool* unpriced) {
   *unpriced = false;
   if (s.cost_usd) return CostMicrosOf(s) * 1000;
   if (s.kind != SpanKind::kLlm || s.model_name.empty()) return 0;
-  const PricingTable& table = g_pricing != nullptr ? *g_pricing : BuiltInPricing();
   const PriceEntry* e = table.Resolve(s.model_name);
   if (e == nullptr) {
     *unpriced = true;
@@ -45,7 +41,7 @@ int64_t ReferenceNanos(const Span& s, bool* unpriced) {
   return std::llround(SpanCostUsd(e->rates, t) * 1e9);
 }
 
-CostFigures Reference(const std::vector<const Span*>& spans) {
+CostFigures Reference(const std::vector<const Span*>& spans, const PricingTable& table) {
   CostFigures f;
   int64_t nanos = 0;
   for (const Span* s : spans) {
@@ -54,7 +50,7 @@ CostFigures Reference(const std::vector<const Span*>& spans) {
     f.completion_tokens += static_cast<uint64_t>(s->completion_tokens);
     f.total_tokens += static_cast<uint64_t>(s->total_tokens);
     bool unpriced = false;
-    nanos += ReferenceNanos(*s, &unpriced);
+    nanos += ReferenceNanos(*s, table, &unpriced);
     f.unpriced_spans += unpriced ? 1 : 0;
   }
   f.cost_usd = static_cast<double>(nanos) / 1e9;
@@ -71,7 +67,7 @@ void ExpectFigures(const CostFigures& got, const CostFigures& want) {
 }
 
 void ExpectBuckets(const std::vector<CostBucket>& got, const std::vector<const Span*>& spans,
-                   int64_t step) {
+                   int64_t step, const PricingTable& table) {
   if (step == 0) {
     EXPECT_TRUE(got.empty());
     return;
@@ -81,14 +77,15 @@ void ExpectBuckets(const std::vector<CostBucket>& got, const std::vector<const S
   size_t b = 0;
   for (const auto& [start, in_bucket] : buckets) {
     EXPECT_EQ(got[b].start_unix_nano, start);
-    ExpectFigures(got[b].figures, Reference(in_bucket));
+    ExpectFigures(got[b].figures, Reference(in_bucket, table));
     ++b;
   }
 }
 
 void ExpectMatchesBruteForce(const std::vector<Span>& spans, const CostRequest& req,
                              const CostResult& got) {
-  g_pricing = req.pricing;
+  // The reference prices with the request's table, or the built-in one as RunCost does.
+  const PricingTable& table = req.pricing != nullptr ? *req.pricing : BuiltInPricing();
   auto groups = test::GroupSpans(spans, req.filter, req.group_by);
   ASSERT_EQ(got.groups.size(), groups.size());
   std::vector<const Span*> all;
@@ -96,12 +93,12 @@ void ExpectMatchesBruteForce(const std::vector<Span>& spans, const CostRequest& 
   for (const auto& [key, members] : groups) {
     const CostGroup& g = got.groups[i++];
     ASSERT_EQ(g.key, key);
-    ExpectFigures(g.figures, Reference(members));
-    ExpectBuckets(g.buckets, members, req.step_nanos);
+    ExpectFigures(g.figures, Reference(members, table));
+    ExpectBuckets(g.buckets, members, req.step_nanos, table);
     all.insert(all.end(), members.begin(), members.end());
   }
-  ExpectFigures(got.total, Reference(all));
-  ExpectBuckets(got.total_buckets, all, req.step_nanos);
+  ExpectFigures(got.total, Reference(all, table));
+  ExpectBuckets(got.total_buckets, all, req.step_nanos, table);
 }
 
 class CostQueryTest : public ::roost::test::SpanStoreTest {
