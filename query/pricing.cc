@@ -522,8 +522,12 @@ const PriceEntry* PricingTable::Resolve(std::string_view model) const {
     if (name.size() > kMaxPatternMatchBytes) continue;
     for (size_t i : rep_->patterns[tier]) {
       const Entry& e = rep_->entries[i];
-      if (std::regex_search(name, *e.re, std::regex_constants::match_continuous)) {
-        return &e.price;
+      try {
+        if (std::regex_search(name, *e.re, std::regex_constants::match_continuous)) {
+          return &e.price;
+        }
+      } catch (const std::regex_error&) {
+        // Too complex for this name (libstdc++ limits): the entry does not match it.
       }
     }
   }
