@@ -116,7 +116,4 @@ class PricingTable {
   std::unique_ptr<Rep> rep_;
 };
 
-// Phoenix's regex specificity score of `pattern` (higher = more specific; at least 1).
-int RegexSpecificity(std::string_view pattern);
-
 }  // namespace roost::query

@@ -59,10 +59,12 @@ inline constexpr BuiltInPrice kBuiltInPrices[] = {
     {"claude-3-5-haiku", "claude-3-5-haiku", "anthropic", 0.8, 4, 0.08, 1, -1, -1},
     {"claude-3-5-sonnet", "claude-3-5-sonnet", "anthropic", 3, 15, 0.3, 3.75, -1, -1},
     {"claude-3-7-sonnet-20250219",
-     R"(claude-3.7-sonnet-20250219|anthropic\.claude-3.7-sonnet-20250219-v1:0|claude-3-7-sonnet-V1@20250219)",
+     R"(claude-3.7-sonnet-20250219|anthropic\.claude-3.7-sonnet-20250219-v1:0|)"
+     R"(claude-3-7-sonnet-V1@20250219)",
      "anthropic", 3, 15, 0.3, 3.75, -1, -1},
     {"claude-sonnet-4-20250514",
-     R"(claude-sonnet-4-20250514|anthropic\.claude-sonnet-4-20250514-v1:0|claude-sonnet-4@20250514)",
+     R"(claude-sonnet-4-20250514|anthropic\.claude-sonnet-4-20250514-v1:0|)"
+     R"(claude-sonnet-4@20250514)",
      "anthropic", 3, 15, 0.3, 3.75, -1, -1},
     {"claude-opus-4-20250514", "claude-opus-4-20250514", "anthropic", 15, 75, 1.5, 18.75, -1, -1},
     {"claude-opus-4-1", "claude-opus-4-1", "anthropic", 15, 75, 1.5, 18.75, -1, -1},

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "query/regex_specificity.h"
 #include "tests/storage/test_util.h"
 
 namespace roost::query {
