@@ -21,6 +21,8 @@ Response HandleLatency(const Request& request, const SpanStore& store) {
   query::LatencyRequest q;
   q.filter = params->filter;
   q.group_by = params->group_by;
+  q.group_attribute = params->group_attribute;
+  q.approx = params->approx;
   q.quantiles = params->quantiles;
   q.step_nanos = params->step_nanos;
   Result<std::vector<query::LatencyGroup>> groups = query::RunLatency(store, q);
@@ -37,6 +39,7 @@ Response HandleCost(const Request& request, const SpanStore& store,
   query::CostRequest q;
   q.filter = params->filter;
   q.group_by = params->group_by;
+  q.group_attribute = params->group_attribute;
   q.step_nanos = params->step_nanos;
   q.pricing = pricing;
   Result<query::CostResult> result = query::RunCost(store, q);

@@ -58,10 +58,14 @@ Result<query::GroupBy> ParseGroupBy(const std::string& text) {
   if (text == "name") return query::GroupBy::kName;
   if (text == "kind") return query::GroupBy::kKind;
   if (text == "session") return query::GroupBy::kSession;
-  if (text == "project" || text.starts_with("attr:")) {
-    return BadParam("group_by", "'" + text + "' is not supported yet");
+  if (text == "project") return query::GroupBy::kProject;
+  if (text.starts_with("attr:")) {
+    if (text.size() == 5) return BadParam("group_by", "'attr:' needs an attribute key");
+    return query::GroupBy::kAttribute;
   }
-  return BadParam("group_by", "'" + text + "' is not one of none, model, name, kind, session");
+  return BadParam("group_by", "'" + text +
+                                  "' is not one of none, model, name, kind, session, project, "
+                                  "attr:KEY");
 }
 
 // Fills quantiles and quantile_keys from "0.5,0.9,0.99".
@@ -157,10 +161,13 @@ Result<int64_t> ParseStep(const std::string& text) {
 Result<QueryParams> ParseQueryParams(const Params& params, const SpanStore& store) {
   QueryParams out;
   if (const std::string* approx = Find(params, "approx")) {
-    if (*approx == "true") return BadParam("approx", "approx=true is not supported yet");
-    if (*approx != "false") return BadParam("approx", "'" + *approx + "' is not true or false");
+    if (*approx != "true" && *approx != "false") {
+      return BadParam("approx", "'" + *approx + "' is not true or false");
+    }
+    out.approx = *approx == "true";
   }
-  if (const std::string* project = Find(params, "project")) out.filter.project = *project;
+  const std::string* project = Find(params, "project");
+  if (project != nullptr) out.filter.project = *project;
   if (Status s = ParseTimeParam(params, "from", &out.filter.from); !s.ok()) return s;
   if (Status s = ParseTimeParam(params, "to", &out.filter.to); !s.ok()) return s;
   if (const std::string* kind = Find(params, "kind")) {
@@ -179,6 +186,18 @@ Result<QueryParams> ParseQueryParams(const Params& params, const SpanStore& stor
     Result<query::GroupBy> g = ParseGroupBy(*group_by);
     if (!g.ok()) return g.status();
     out.group_by = *g;
+    if (*g == query::GroupBy::kAttribute) out.group_attribute = group_by->substr(5);
+    if (*g == query::GroupBy::kProject && project == nullptr) out.filter.all_projects = true;
+  }
+  for (const auto& [name, value] : params) {
+    if (!name.starts_with("attr:")) continue;
+    if (name.size() == 5) return BadParam(name, "needs an attribute key: attr:KEY=VALUE");
+    if (value.empty()) continue;
+    if (out.filter.attributes.size() == kMaxAttributeFilters) {
+      return BadParam(name,
+                      "more than " + std::to_string(kMaxAttributeFilters) + " attribute filters");
+    }
+    out.filter.attributes.emplace_back(name.substr(5), value);
   }
   if (const std::string* q = Find(params, "q")) {
     if (Status s = ParseQuantiles(*q, &out); !s.ok()) return s;
@@ -188,7 +207,9 @@ Result<QueryParams> ParseQueryParams(const Params& params, const SpanStore& stor
     if (!n.ok()) return BadParam("step", n.status().message());
     out.step_nanos = *n;
   }
-  if (Status s = CheckProject(out.filter.project, store); !s.ok()) return s;
+  if (!out.filter.all_projects) {
+    if (Status s = CheckProject(out.filter.project, store); !s.ok()) return s;
+  }
   return out;
 }
 

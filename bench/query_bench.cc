@@ -1,5 +1,5 @@
-// Query benchmarks: exact p50/p90/p99 of LLM spans by model, p99 by model per hour, and tokens
-// and cost by model.
+// Query benchmarks: p50/p90/p99 of LLM spans by model and p99 by model per hour (exact: arg 0,
+// approx from block rollups: arg 1), tokens and cost by model, and one session's spans.
 //
 // ROOST_BENCH_DATA names an existing data dir made by `roost gen` (opened read-write, queried
 // as is). Without it, ROOST_BENCH_SPANS generated spans (default 1,000,000) are written to a fresh
@@ -84,6 +84,7 @@ class BenchStore {
 void BM_LatencyLlmByModel(benchmark::State& state) {
   SpanStore& store = BenchStore::Get();
   LatencyRequest req;
+  req.approx = state.range(0) != 0;
   req.filter.kind = SpanKind::kLlm;
   req.group_by = GroupBy::kModel;
   uint64_t spans = 0;
@@ -100,11 +101,17 @@ void BM_LatencyLlmByModel(benchmark::State& state) {
   state.counters["spans"] = static_cast<double>(spans);
   state.SetItemsProcessed(static_cast<int64_t>(spans * state.iterations()));
 }
-BENCHMARK(BM_LatencyLlmByModel)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LatencyLlmByModel)
+    ->ArgName("approx")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_LatencyP99ByModelPerHour(benchmark::State& state) {
   SpanStore& store = BenchStore::Get();
   LatencyRequest req;
+  req.approx = state.range(0) != 0;
   req.filter.kind = SpanKind::kLlm;
   req.group_by = GroupBy::kModel;
   req.quantiles = {0.99};
@@ -122,7 +129,12 @@ void BM_LatencyP99ByModelPerHour(benchmark::State& state) {
   }
   state.counters["buckets"] = static_cast<double>(buckets);
 }
-BENCHMARK(BM_LatencyP99ByModelPerHour)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LatencyP99ByModelPerHour)
+    ->ArgName("approx")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_CostByModel(benchmark::State& state) {
   SpanStore& store = BenchStore::Get();
@@ -141,6 +153,36 @@ void BM_CostByModel(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(spans * state.iterations()));
 }
 BENCHMARK(BM_CostByModel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A session id of the store: the one of the first row that has one.
+std::string SomeSession(const SpanStore& store) {
+  uint32_t id = 0;
+  ScanRequest scan;
+  scan.columns = {Column::kSession};
+  (void)store.Scan(scan, [&](const ColumnView& v) {
+    for (size_t r = 0; r < v.rows && id == 0; ++r) id = v.session[r];
+    return id == 0 ? Status::OK() : Status::NotFound("found");  // stop early
+  });
+  Result<std::string> s = store.DictionaryString(DictKind::kSession, id);
+  return s.ok() ? *s : std::string();
+}
+
+void BM_OneSessionSpans(benchmark::State& state) {
+  SpanStore& store = BenchStore::Get();
+  const std::string session = SomeSession(store);
+  size_t spans = 0;
+  (void)store.GetSession("default", session);  // warm
+  for (auto _ : state) {
+    Result<std::vector<Span>> r = store.GetSession("default", session);
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    spans = r->size();
+  }
+  state.counters["spans"] = static_cast<double>(spans);
+}
+BENCHMARK(BM_OneSessionSpans)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace roost::query

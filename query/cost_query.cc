@@ -141,8 +141,9 @@ struct GroupState {
 // Scans the matching rows into `groups` (slot per group key in `group_index`).
 Status Collect(const SpanStore& store, const CostRequest& request, const SpanMatcher& m,
                FlatIndex& group_index, std::vector<GroupState>& groups) {
+  Result<std::vector<std::string>> projects = ProjectsOf(store, request.filter);
+  if (!projects.ok()) return projects.status();
   ScanRequest scan;
-  scan.project = request.filter.project;
   scan.from_unix_nano = request.filter.from;
   scan.to_unix_nano = request.filter.to;
   scan.columns = m.Columns();
@@ -154,19 +155,23 @@ Status Collect(const SpanStore& store, const CostRequest& request, const SpanMat
   }
   const int64_t step = request.step_nanos;
   PriceCache prices(store, request.pricing != nullptr ? *request.pricing : BuiltInPricing());
-  return store.Scan(scan, [&](const ColumnView& v) {
-    for (size_t r = 0; r < v.rows; ++r) {
-      if (!m.Matches(v, r)) continue;
-      const RowCost cost = CostOfRow(v, r, prices);
-      const uint32_t key = m.KeyOf(v, r);
-      const uint32_t slot = group_index.SlotOf(key);
-      if (slot == groups.size()) groups.emplace_back().key = key;
-      GroupState& g = groups[slot];
-      g.sums.AddRow(v, r, cost);
-      if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r, cost);
-    }
-    return prices.status();
-  });
+  for (const std::string& project : *projects) {
+    scan.project = project;
+    Status s = store.Scan(scan, [&](const ColumnView& v) {
+      Status matched = m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
+        const RowCost cost = CostOfRow(v, r, prices);
+        const uint32_t slot = group_index.SlotOf(key);
+        if (slot == groups.size()) groups.emplace_back().key = key;
+        GroupState& g = groups[slot];
+        g.sums.AddRow(v, r, cost);
+        if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r, cost);
+      });
+      if (!matched.ok()) return matched;
+      return prices.status();
+    });
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -181,7 +186,11 @@ Result<CostResult> RunCost(const SpanStore& store, const CostRequest& request) {
     return Status::InvalidArgument("cost: step " + std::to_string(request.step_nanos) +
                                    " ns is negative");
   }
-  Result<SpanMatcher> matcher = SpanMatcher::Make(store, request.filter, request.group_by);
+  if (request.group_by == GroupBy::kAttribute && request.group_attribute.empty()) {
+    return Status::InvalidArgument("cost: grouping by attribute needs an attribute key");
+  }
+  Result<SpanMatcher> matcher =
+      SpanMatcher::Make(store, request.filter, request.group_by, request.group_attribute);
   if (!matcher.ok()) return matcher.status();
 
   FlatIndex group_index;

@@ -22,6 +22,7 @@ const PricingTable& BuiltInPricing();
 struct CostRequest {
   QueryFilter filter;
   GroupBy group_by = GroupBy::kNone;
+  std::string group_attribute;  // the attribute key for GroupBy::kAttribute
   // Bucket width in ns; buckets start at multiples of it since the Unix epoch. 0 = no buckets.
   int64_t step_nanos = 0;
   // Prices for spans without `llm.cost.total`; nullptr: BuiltInPricing(). Borrowed for the call.

@@ -4,30 +4,125 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "query/internal/flat_index.h"
+#include "query/internal/query_pool.h"
 #include "query/internal/span_matcher.h"
 #include "query/quantile.h"
+#include "storage/dd_sketch.h"
 #include "storage/span_store.h"
 
 namespace roost::query {
 namespace {
 
 constexpr double kNanosPerMilli = 1e6;
+constexpr uint8_t kErrorStatus = static_cast<uint8_t>(StatusCode::kError);
 
-// What one group collects during the scan. Durations are kept (in ms) for exact quantiles;
-// with a step, `bucket_of[i]` is the bucket slot of durations_ms[i].
-struct GroupState {
+// Time buckets of one group: bucket start -> dense slot, and slot -> start.
+struct Buckets {
+  FlatIndex index;
+  std::vector<int64_t> starts;
+
+  uint32_t SlotOf(int64_t start) {
+    const uint32_t slot = index.SlotOf(static_cast<uint64_t>(start));
+    if (slot == starts.size()) starts.push_back(start);
+    return slot;
+  }
+};
+
+// What one group collects for exact quantiles: every duration (ms), and with a step, the bucket
+// slot of each.
+struct ExactGroup {
   uint32_t key = 0;
   uint64_t error_count = 0;
   double sum_ms = 0;
   int64_t max_ns = 0;
   std::vector<double> durations_ms;
   std::vector<uint32_t> bucket_of;
-  FlatIndex bucket_index;              // bucket start -> slot
-  std::vector<int64_t> bucket_starts;  // slot -> bucket start
+  Buckets buckets;
+
+  uint64_t count() const { return durations_ms.size(); }
+
+  void AddRow(int64_t ns, bool error, int64_t start, int64_t step) {
+    const double ms = static_cast<double>(ns) / kNanosPerMilli;
+    durations_ms.push_back(ms);
+    sum_ms += ms;
+    max_ns = std::max(max_ns, ns);
+    if (error) error_count++;
+    if (step > 0) bucket_of.push_back(buckets.SlotOf(BucketStart(start, step)));
+  }
+
+  void Merge(ExactGroup& other) {
+    error_count += other.error_count;
+    sum_ms += other.sum_ms;
+    max_ns = std::max(max_ns, other.max_ns);
+    durations_ms.insert(durations_ms.end(), other.durations_ms.begin(), other.durations_ms.end());
+    std::vector<uint32_t> remap(other.buckets.starts.size());
+    for (size_t s = 0; s < remap.size(); ++s) remap[s] = buckets.SlotOf(other.buckets.starts[s]);
+    for (uint32_t slot : other.bucket_of) bucket_of.push_back(remap[slot]);
+    other = ExactGroup();
+  }
+};
+
+// What one group collects for approximate quantiles: sketches of the durations (ns).
+struct ApproxGroup {
+  uint32_t key = 0;
+  uint64_t error_count = 0;
+  DdSketch all;
+  Buckets buckets;
+  std::vector<DdSketch> bucket_sketches;  // by bucket slot
+
+  uint64_t count() const { return all.count(); }
+
+  DdSketch& BucketSketch(int64_t start, int64_t step) {
+    const uint32_t slot = buckets.SlotOf(BucketStart(start, step));
+    if (slot == bucket_sketches.size()) bucket_sketches.emplace_back();
+    return bucket_sketches[slot];
+  }
+
+  void AddRow(int64_t ns, bool error, int64_t start, int64_t step) {
+    const auto v = static_cast<double>(ns);
+    all.Add(v);
+    if (error) error_count++;
+    if (step > 0) BucketSketch(start, step).Add(v);
+  }
+
+  // REQUIRES: with a step, every span of the cell lies in the bucket of `start`.
+  Status AddCell(const RollupCell& cell, int64_t start, int64_t step) {
+    if (cell.status == kErrorStatus) error_count += cell.count;
+    if (Status s = all.Merge(cell.duration); !s.ok()) return s;
+    if (step > 0) return BucketSketch(start, step).Merge(cell.duration);
+    return Status::OK();
+  }
+
+  void Merge(ApproxGroup& other) {
+    error_count += other.error_count;
+    (void)all.Merge(other.all);  // same accuracy everywhere: cannot fail
+    for (size_t s = 0; s < other.bucket_sketches.size(); ++s) {
+      (void)BucketSketch(other.buckets.starts[s], 1).Merge(other.bucket_sketches[s]);
+    }
+    other = ApproxGroup();
+  }
+};
+
+// The groups one shard collects: group key -> slot -> state.
+template <typename Group>
+struct Partial {
+  FlatIndex index;
+  std::vector<Group> groups;
+
+  Group& At(uint32_t key) {
+    const uint32_t slot = index.SlotOf(key);
+    if (slot == groups.size()) groups.emplace_back().key = key;
+    return groups[slot];
+  }
+
+  void Merge(Partial& other) {
+    for (Group& g : other.groups) At(g.key).Merge(g);
+  }
 };
 
 Status Validate(const LatencyRequest& request) {
@@ -41,48 +136,69 @@ Status Validate(const LatencyRequest& request) {
     return Status::InvalidArgument("latency: step " + std::to_string(request.step_nanos) +
                                    " ns is negative");
   }
+  if (request.group_by == GroupBy::kAttribute && request.group_attribute.empty()) {
+    return Status::InvalidArgument("latency: grouping by attribute needs an attribute key");
+  }
   return Status::OK();
 }
 
-// Scans the matching rows into `groups` (slot per group key in `group_index`).
-Status Collect(const SpanStore& store, const LatencyRequest& request, const SpanMatcher& m,
-               FlatIndex& group_index, std::vector<GroupState>& groups) {
-  ScanRequest scan;
-  scan.project = request.filter.project;
-  scan.from_unix_nano = request.filter.from;
-  scan.to_unix_nano = request.filter.to;
-  scan.columns = m.Columns();
-  scan.columns.Add(Column::kDuration);
-  scan.columns.Add(Column::kStatus);
+// Scans every (project, shard) of one snapshot on the query pool into one Partial per task, and
+// merges them. With approx and a matcher that allows it, rollups stand in for whole blocks.
+template <typename Group>
+Result<Partial<Group>> Collect(const SpanStore& store, const LatencyRequest& request,
+                               const SpanMatcher& m, bool use_rollups) {
+  Result<std::vector<std::string>> projects = ProjectsOf(store, request.filter);
+  if (!projects.ok()) return projects.status();
+  QueryPool& pool = QueryPool::Shared();
+  const auto shards = static_cast<uint32_t>(pool.threads());
+  const size_t tasks = projects->size() * shards;
+  std::vector<Partial<Group>> partials(tasks);
+  std::shared_ptr<const ReadSnapshot> snapshot = store.Snapshot();
   const int64_t step = request.step_nanos;
-  return store.Scan(scan, [&](const ColumnView& v) {
-    for (size_t r = 0; r < v.rows; ++r) {
-      if (!m.Matches(v, r)) continue;
-      const uint32_t slot = group_index.SlotOf(m.KeyOf(v, r));
-      if (slot == groups.size()) groups.emplace_back().key = m.KeyOf(v, r);
-      GroupState& g = groups[slot];
-      const int64_t ns = v.duration[r];
-      const double ms = static_cast<double>(ns) / kNanosPerMilli;
-      g.durations_ms.push_back(ms);
-      g.sum_ms += ms;
-      g.max_ns = std::max(g.max_ns, ns);
-      if (v.status[r] == static_cast<uint8_t>(StatusCode::kError)) g.error_count++;
-      if (step > 0) {
-        const int64_t start = BucketStart(v.start[r], step);
-        const uint32_t b = g.bucket_index.SlotOf(static_cast<uint64_t>(start));
-        if (b == g.bucket_starts.size()) g.bucket_starts.push_back(start);
-        g.bucket_of.push_back(b);
+  Status s = pool.RunAll(tasks, [&](size_t t) -> Status {
+    Partial<Group>& out = partials[t];
+    ScanRequest scan;
+    scan.project = (*projects)[t / shards];
+    scan.from_unix_nano = request.filter.from;
+    scan.to_unix_nano = request.filter.to;
+    scan.columns = m.Columns();
+    scan.columns.Add(Column::kDuration);
+    scan.columns.Add(Column::kStatus);
+    scan.shard = static_cast<uint32_t>(t % shards);
+    scan.shards = shards;
+    auto on_rows = [&](const ColumnView& v) {
+      return m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
+        out.At(key).AddRow(v.duration[r], v.status[r] == kErrorStatus, v.start[r], step);
+      });
+    };
+    if constexpr (std::is_same_v<Group, ApproxGroup>) {
+      if (use_rollups) {
+        scan.rollup_granularity = step;
+        return store.ScanRollups(*snapshot, scan, on_rows, [&](const BlockRollup& b) -> Status {
+          for (const RollupCell& cell : b.cells) {
+            if (!m.MatchesCell(cell)) continue;
+            if (Status st = out.At(m.KeyOfCell(b, cell)).AddCell(cell, b.min_start, step);
+                !st.ok()) {
+              return st;
+            }
+          }
+          return Status::OK();
+        });
       }
     }
-    return Status::OK();
+    return store.Scan(*snapshot, scan, on_rows);
   });
+  if (!s.ok()) return s;
+  for (size_t t = 1; t < tasks; ++t) partials[0].Merge(partials[t]);
+  if (tasks == 0) partials.emplace_back();
+  return std::move(partials[0]);
 }
 
-// Turns the collected durations of one group into its buckets: a counting sort by bucket slot
-// into `scratch`, then exact quantiles over each bucket's slice.
-std::vector<LatencyBucket> MakeBuckets(const GroupState& g, const std::vector<double>& qs,
+// Exact buckets of one group: a counting sort by bucket slot into `scratch`, then exact
+// quantiles over each bucket's slice.
+std::vector<LatencyBucket> MakeBuckets(const ExactGroup& g, const std::vector<double>& qs,
                                        std::vector<double>& scratch) {
-  const size_t slots = g.bucket_starts.size();
+  const size_t slots = g.buckets.starts.size();
   std::vector<size_t> offset(slots + 1, 0);
   for (uint32_t slot : g.bucket_of) offset[slot + 1]++;
   for (size_t s = 0; s < slots; ++s) offset[s + 1] += offset[s];
@@ -94,19 +210,23 @@ std::vector<LatencyBucket> MakeBuckets(const GroupState& g, const std::vector<do
   std::vector<LatencyBucket> buckets(slots);
   for (size_t s = 0; s < slots; ++s) {
     LatencyBucket& b = buckets[s];
-    b.start_unix_nano = g.bucket_starts[s];
+    b.start_unix_nano = g.buckets.starts[s];
     b.count = offset[s + 1] - offset[s];
     b.quantiles_ms = ExactQuantiles(std::span<double>(scratch.data() + offset[s], b.count), qs);
   }
-  std::sort(buckets.begin(), buckets.end(), [](const LatencyBucket& a, const LatencyBucket& b) {
-    return a.start_unix_nano < b.start_unix_nano;
-  });
   return buckets;
 }
 
-LatencyGroup Finish(GroupState& g, const LatencyRequest& request, std::vector<double>& scratch) {
+std::vector<double> SketchQuantilesMs(const DdSketch& sketch, const std::vector<double>& qs) {
+  std::vector<double> out;
+  out.reserve(qs.size());
+  for (double q : qs) out.push_back(sketch.Quantile(q) / kNanosPerMilli);
+  return out;
+}
+
+LatencyGroup Finish(ExactGroup& g, const LatencyRequest& request, std::vector<double>& scratch) {
   LatencyGroup out;
-  out.count = g.durations_ms.size();
+  out.count = g.count();
   out.error_count = g.error_count;
   if (out.count > 0) {
     out.mean_ms = g.sum_ms / static_cast<double>(out.count);
@@ -118,37 +238,63 @@ LatencyGroup Finish(GroupState& g, const LatencyRequest& request, std::vector<do
   return out;
 }
 
+LatencyGroup Finish(ApproxGroup& g, const LatencyRequest& request, std::vector<double>&) {
+  LatencyGroup out;
+  out.count = g.count();
+  out.error_count = g.error_count;
+  if (out.count > 0) {
+    out.mean_ms = g.all.sum() / static_cast<double>(out.count) / kNanosPerMilli;
+    out.max_ms = g.all.max() / kNanosPerMilli;
+  }
+  out.quantiles_ms = SketchQuantilesMs(g.all, request.quantiles);
+  for (size_t s = 0; s < g.bucket_sketches.size(); ++s) {
+    LatencyBucket& b = out.buckets.emplace_back();
+    b.start_unix_nano = g.buckets.starts[s];
+    b.count = g.bucket_sketches[s].count();
+    b.quantiles_ms = SketchQuantilesMs(g.bucket_sketches[s], request.quantiles);
+  }
+  return out;
+}
+
+template <typename Group>
+Result<std::vector<LatencyGroup>> Run(const SpanStore& store, const LatencyRequest& request,
+                                      const SpanMatcher& m) {
+  Partial<Group> all;
+  if (request.group_by == GroupBy::kNone) all.At(0);
+  if (!m.MatchesNothing()) {
+    Result<Partial<Group>> collected =
+        Collect<Group>(store, request, m, request.approx && m.CanUseRollups());
+    if (!collected.ok()) return collected.status();
+    all.Merge(*collected);
+  }
+  std::vector<LatencyGroup> out;
+  out.reserve(all.groups.size());
+  std::vector<double> scratch;
+  for (Group& g : all.groups) {
+    Result<std::optional<std::string>> key = m.KeyName(store, g.key);
+    if (!key.ok()) return key.status();
+    out.push_back(Finish(g, request, scratch));
+    out.back().key = std::move(*key);
+    std::sort(out.back().buckets.begin(), out.back().buckets.end(),
+              [](const LatencyBucket& a, const LatencyBucket& b) {
+                return a.start_unix_nano < b.start_unix_nano;
+              });
+    g = Group();  // release the durations early
+  }
+  SortByKey(out);
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<LatencyGroup>> RunLatency(const SpanStore& store,
                                              const LatencyRequest& request) {
   if (Status s = Validate(request); !s.ok()) return s;
-  Result<SpanMatcher> matcher = SpanMatcher::Make(store, request.filter, request.group_by);
+  Result<SpanMatcher> matcher =
+      SpanMatcher::Make(store, request.filter, request.group_by, request.group_attribute);
   if (!matcher.ok()) return matcher.status();
-  const SpanMatcher& m = *matcher;
-
-  FlatIndex group_index;  // group key -> slot in `groups`
-  std::vector<GroupState> groups;
-  if (request.group_by == GroupBy::kNone) {
-    group_index.SlotOf(0);
-    groups.emplace_back();
-  }
-  if (!m.MatchesNothing()) {
-    if (Status s = Collect(store, request, m, group_index, groups); !s.ok()) return s;
-  }
-
-  std::vector<LatencyGroup> out;
-  out.reserve(groups.size());
-  std::vector<double> scratch;
-  for (GroupState& g : groups) {
-    Result<std::optional<std::string>> key = m.KeyName(store, g.key);
-    if (!key.ok()) return key.status();
-    out.push_back(Finish(g, request, scratch));
-    out.back().key = std::move(*key);
-    g = GroupState();  // release the durations early
-  }
-  SortByKey(out);
-  return out;
+  if (request.approx) return Run<ApproxGroup>(store, request, *matcher);
+  return Run<ExactGroup>(store, request, *matcher);
 }
 
 }  // namespace roost::query

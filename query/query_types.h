@@ -4,6 +4,8 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/span.h"
 
@@ -18,11 +20,16 @@ struct QueryFilter {
   std::optional<std::string> name;   // exact span name
   std::optional<std::string> model;  // exact `llm.model_name`
   std::optional<StatusCode> status;
+  // `attr:KEY=VALUE` filters: the span's attribute KEY, as text (see AttributeText), equals
+  // VALUE. Every pair must match. Reading attributes means reading whole records: slower.
+  std::vector<std::pair<std::string, std::string>> attributes;
+  // Cover every project, ignoring `project` (group_by=project without a project).
+  bool all_projects = false;
 };
 
 // What a query groups by. Spans lacking the value (no model, no session) form one group whose
 // key is null; kNone gives exactly one group with a null key.
-// TODO(roost): group by `attr:KEY` (any attribute) and by project (across projects).
-enum class GroupBy { kNone, kModel, kName, kKind, kSession };
+// kAttribute groups by the text of one attribute (the request names it), kProject by project.
+enum class GroupBy { kNone, kModel, kName, kKind, kSession, kProject, kAttribute };
 
 }  // namespace roost::query

@@ -17,6 +17,11 @@ namespace roost {
 using internal::BlockInfo;
 using internal::BlockReader;
 
+namespace {
+// Decoded block rollups kept for approximate queries (a 10M-span month is ~1k blocks).
+constexpr size_t kRollupCacheBytes = size_t{64} << 20;
+}  // namespace
+
 SpanStore::Impl::Impl(const StoreOptions& options, std::unique_ptr<internal::StoreDb> db,
                       std::shared_ptr<internal::RetentionCutoff> cutoff)
     : options_(options),
@@ -24,7 +29,8 @@ SpanStore::Impl::Impl(const StoreOptions& options, std::unique_ptr<internal::Sto
           std::clamp<size_t>(options.max_block_rows, 1, internal::OpenBlock::kCapacity)),
       db_(std::move(db)),
       cutoff_(std::move(cutoff)),
-      column_cache_(options.column_cache_bytes) {}
+      column_cache_(options.column_cache_bytes),
+      rollup_cache_(kRollupCacheBytes) {}
 
 SpanStore::Impl::~Impl() {
   {
@@ -81,26 +87,46 @@ class ViewGuard {
 
 Status SpanStore::Impl::Scan(const ScanRequest& request,
                              const std::function<Status(const ColumnView&)>& fn) const {
-  std::optional<uint32_t> project = dict_.Find(DictKind::kProject, request.project);
-  if (!project || *project == 0) return Status::OK();
   ReadView view = TakeView();
   ViewGuard guard([this](ReadView* v) { ReleaseView(v); }, &view);
+  return ScanView(view, request, fn, nullptr);
+}
+
+std::shared_ptr<const ReadSnapshot> SpanStore::Impl::Snapshot() const {
+  return std::make_shared<const ReadSnapshot>(this, TakeView());
+}
+
+ReadSnapshot::~ReadSnapshot() { impl_->ReleaseView(&view_); }
+
+Status SpanStore::Impl::ScanView(const ReadView& view, const ScanRequest& request,
+                                 const std::function<Status(const ColumnView&)>& on_rows,
+                                 const std::function<Status(const BlockRollup&)>& on_rollup) const {
+  if (request.shards == 0 || request.shard >= request.shards) {
+    return Status::InvalidArgument("scan shard " + std::to_string(request.shard) + " of " +
+                                   std::to_string(request.shards));
+  }
+  std::optional<uint32_t> project = dict_.Find(DictKind::kProject, request.project);
+  if (!project || *project == 0) return Status::OK();
   const uint32_t first_bucket =
       request.from_unix_nano < 0 ? 0 : keys::BucketOf(request.from_unix_nano);
   const uint32_t last_bucket =
       request.to_unix_nano <= 0 ? 0 : keys::BucketOf(request.to_unix_nano - 1);
   if (request.from_unix_nano >= request.to_unix_nano) return Status::OK();
-  for (const auto& [block, rows] : view.blocks) {
-    if (block->project() != *project || block->bucket() < first_bucket ||
-        block->bucket() > last_bucket || rows == 0) {
+  for (size_t i = 0; i < view.blocks.size(); ++i) {
+    const auto& [block, rows] = view.blocks[i];
+    if (i % request.shards != request.shard || block->project() != *project ||
+        block->bucket() < first_bucket || block->bucket() > last_bucket || rows == 0) {
       continue;
     }
-    if (Status s = block->ForEachView(rows, request.columns, fn); !s.ok()) return s;
+    if (Status s = block->ForEachView(rows, request.columns, on_rows); !s.ok()) return s;
   }
-  BlockReader reader(*db_, &column_cache_, view.snapshot);
-  return reader.ForEachBlock(*project, request.from_unix_nano, request.to_unix_nano,
-                             request.columns, view.skip,
-                             [&](const BlockInfo&, const ColumnView& v) { return fn(v); });
+  BlockReader reader(*db_, &column_cache_, view.snapshot, &rollup_cache_);
+  BlockReader::BlockScan scan{*project,        request.from_unix_nano, request.to_unix_nano,
+                              request.columns, request.shard,          request.shards,
+                              request.rollup_granularity};
+  return reader.ForEachBlockOrRollup(
+      scan, view.skip, [&](const BlockInfo&, const ColumnView& v) { return on_rows(v); },
+      on_rollup);
 }
 
 Result<std::vector<Span>> SpanStore::Impl::ReadSpans(const ColumnView& view,
@@ -410,6 +436,22 @@ Status SpanStore::Flush() { return impl_->Flush(); }
 Status SpanStore::Scan(const ScanRequest& request,
                        const std::function<Status(const ColumnView&)>& fn) const {
   return impl_->Scan(request, fn);
+}
+std::shared_ptr<const ReadSnapshot> SpanStore::Snapshot() const { return impl_->Snapshot(); }
+Status SpanStore::Scan(const ReadSnapshot& snapshot, const ScanRequest& request,
+                       const std::function<Status(const ColumnView&)>& fn) const {
+  if (snapshot.impl() != impl_.get()) {
+    return Status::InvalidArgument("scan with a snapshot of another store");
+  }
+  return impl_->ScanView(snapshot.view(), request, fn, nullptr);
+}
+Status SpanStore::ScanRollups(const ReadSnapshot& snapshot, const ScanRequest& request,
+                              const std::function<Status(const ColumnView&)>& on_rows,
+                              const std::function<Status(const BlockRollup&)>& on_rollup) const {
+  if (snapshot.impl() != impl_.get()) {
+    return Status::InvalidArgument("scan with a snapshot of another store");
+  }
+  return impl_->ScanView(snapshot.view(), request, on_rows, on_rollup);
 }
 Result<std::vector<Span>> SpanStore::ReadSpans(const ColumnView& view,
                                                const std::vector<uint32_t>& rows) const {

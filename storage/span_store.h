@@ -12,6 +12,7 @@
 
 #include "storage/column_view.h"
 #include "storage/result.h"
+#include "storage/rollup.h"
 #include "storage/span.h"
 
 namespace roost {
@@ -64,7 +65,19 @@ struct ScanRequest {
   int64_t from_unix_nano = std::numeric_limits<int64_t>::min();  // inclusive, on start time
   int64_t to_unix_nano = std::numeric_limits<int64_t>::max();    // exclusive
   ColumnSet columns;
+  // Reads only the blocks of shard `shard` of `shards` (a fixed partition of the blocks of one
+  // ReadSnapshot), so that several threads can share one scan. REQUIRES: shard < shards.
+  uint32_t shard = 0;
+  uint32_t shards = 1;
+  // ScanRollups only: when > 0, a block's rollup is used only if all its rows fall in one slot
+  // [k * rollup_granularity, (k + 1) * rollup_granularity) (time buckets of a query's step).
+  int64_t rollup_granularity = 0;
 };
+
+// A consistent point-in-time view of the store: every read through the same snapshot sees the
+// same spans (e.g. the shards of one parallel query). Holds a RocksDB snapshot and the open
+// blocks of the moment: keep it only for the duration of a query, and never past the store.
+class ReadSnapshot;
 
 struct SessionSummary {
   std::string session_id;
@@ -139,6 +152,22 @@ class SpanStore {
   // every span whose Write returned before the call. Stops at the first non-OK `fn` result and
   // returns it. kCorruption naming the block when stored data fails verification.
   Status Scan(const ScanRequest& request, const std::function<Status(const ColumnView&)>& fn) const;
+
+  // A snapshot for Scan and ScanRollups calls that must see the same spans. Thread-safe.
+  std::shared_ptr<const ReadSnapshot> Snapshot() const;
+
+  // Scan at `snapshot` (which must come from this store's Snapshot()).
+  Status Scan(const ReadSnapshot& snapshot, const ScanRequest& request,
+              const std::function<Status(const ColumnView&)>& fn) const;
+
+  // Like Scan at `snapshot`, but a sealed block that has a rollup and whose rows all start in
+  // [from, to) is given whole to `on_rollup` instead of row by row to `on_rows`; every other run
+  // of rows (open blocks, blocks at the edges of the range, blocks without a rollup) goes to
+  // `on_rows` with request.columns filled, as Scan would. Each row is covered exactly once, by a
+  // rollup cell or by a row. So figures from rollups take time in proportion to blocks, not rows.
+  Status ScanRollups(const ReadSnapshot& snapshot, const ScanRequest& request,
+                     const std::function<Status(const ColumnView&)>& on_rows,
+                     const std::function<Status(const BlockRollup&)>& on_rollup) const;
 
   // Reads whole spans for the given rows of a view, the i-th span being row rows[i]. REQUIRES:
   // called inside the Scan callback that received `view` (the view must still be valid).

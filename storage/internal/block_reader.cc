@@ -1,10 +1,12 @@
 #include "storage/internal/block_reader.h"
 
+#include <algorithm>
 #include <map>
 
 #include <flatbuffers/flatbuffers.h>
 
 #include "storage/internal/aligned_value.h"
+#include "storage/internal/block_rollup.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/record_pack.h"
 #include "storage/schema/roost_generated.h"
@@ -15,6 +17,13 @@ namespace {
 std::string BlockName(const keys::BlockKey& k) {
   return "block " + std::to_string(k.block) + " (project " + std::to_string(k.project) +
          ", hour bucket " + std::to_string(k.bucket) + ")";
+}
+
+// Whether a and b (a <= b) lie in one slot of width g since the epoch; always when g <= 0.
+bool InOneSlot(int64_t a, int64_t b, int64_t g) {
+  if (g <= 0) return true;
+  auto slot = [g](int64_t t) { return t / g - (t % g < 0 ? 1 : 0); };
+  return slot(a) == slot(b);
 }
 
 }  // namespace
@@ -47,19 +56,29 @@ Status BlockReader::ForEachBlock(
     uint32_t project, int64_t from, int64_t to, ColumnSet columns,
     const std::unordered_set<uint64_t>& skip,
     const std::function<Status(const BlockInfo&, const ColumnView&)>& fn) const {
+  return ForEachBlockOrRollup({project, from, to, columns}, skip, fn, nullptr);
+}
+
+Status BlockReader::ForEachBlockOrRollup(
+    const BlockScan& scan, const std::unordered_set<uint64_t>& skip,
+    const std::function<Status(const BlockInfo&, const ColumnView&)>& fn,
+    const std::function<Status(const BlockRollup&)>& on_rollup) const {
+  const int64_t from = scan.from;
+  const int64_t to = scan.to;
   if (from >= to) return Status::OK();
   const uint32_t first_bucket = from < 0 ? 0 : keys::BucketOf(from);
   const uint32_t last_bucket =
       to <= 0 ? 0 : keys::BucketOf(std::min<int64_t>(to - 1, INT64_MAX - 1));
-  std::string lower = keys::EncodeProjectBucketPrefix(project, first_bucket);
+  std::string lower = keys::EncodeProjectBucketPrefix(scan.project, first_bucket);
   std::optional<std::string> upper =
-      keys::PrefixSuccessor(keys::EncodeProjectBucketPrefix(project, last_bucket));
+      keys::PrefixSuccessor(keys::EncodeProjectBucketPrefix(scan.project, last_bucket));
   rocksdb::ReadOptions ro = Options();
   rocksdb::Slice upper_slice;
   if (upper) {
     upper_slice = *upper;
     ro.iterate_upper_bound = &upper_slice;
   }
+  const uint32_t shards = std::max<uint32_t>(scan.shards, 1);
   std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, db_.cf(kBlockMeta)));
   std::vector<std::shared_ptr<const ColumnChunkData>> keep;
   for (it->Seek(lower); it->Valid(); it->Next()) {
@@ -67,17 +86,47 @@ Status BlockReader::ForEachBlock(
       return Status::Corruption("block meta key of unexpected size");
     }
     keys::BlockKey key = keys::DecodeBlockKey(std::string_view(it->key().data(), it->key().size()));
-    if (skip.count(key.block) != 0) continue;
+    if (key.block % shards != scan.shard || skip.count(key.block) != 0) continue;
     Result<BlockInfo> info =
         DecodeBlockInfo(key, std::string_view(it->value().data(), it->value().size()));
     if (!info.ok()) return info.status();
     if (info->max_start < from || info->min_start >= to) continue;
+    if (on_rollup && info->min_start >= from && info->max_start < to &&
+        InOneSlot(info->min_start, info->max_start, scan.rollup_granularity)) {
+      Result<std::shared_ptr<const BlockRollup>> rollup = ReadRollup(*info);
+      if (!rollup.ok()) return rollup.status();
+      if (*rollup) {
+        if (Status s = on_rollup(**rollup); !s.ok()) return s;
+        continue;
+      }
+    }
     ColumnView view;
     keep.clear();
-    if (Status s = ReadColumns(*info, columns, &view, &keep); !s.ok()) return s;
+    if (Status s = ReadColumns(*info, scan.columns, &view, &keep); !s.ok()) return s;
     if (Status s = fn(*info, view); !s.ok()) return s;
   }
   return FromRocks(it->status(), "scanning block metas");
+}
+
+Result<std::shared_ptr<const BlockRollup>> BlockReader::ReadRollup(const BlockInfo& info) const {
+  if (rollup_cache_ != nullptr) {
+    if (std::shared_ptr<const BlockRollup> cached = rollup_cache_->Get(info.key.block)) {
+      return cached;
+    }
+  }
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_.db()->Get(Options(), db_.cf(kCols),
+                                    keys::EncodeColumnKey(info.key, kRollupColumnByte), &value);
+  if (s.IsNotFound()) return std::shared_ptr<const BlockRollup>();
+  if (!s.ok()) return FromRocks(s, "reading the rollup of " + BlockName(info.key));
+  Result<std::shared_ptr<const BlockRollup>> rollup =
+      DecodeBlockRollup(std::string_view(value.data(), value.size()), info.key.project,
+                        info.key.bucket, info.key.block, info.rows, info.min_start, info.max_start);
+  if (!rollup.ok()) {
+    return Status::Corruption(BlockName(info.key) + ": " + rollup.status().message());
+  }
+  if (rollup_cache_ != nullptr) rollup_cache_->Put(info.key.block, *rollup);
+  return rollup;
 }
 
 Result<BlockInfo> BlockReader::ReadInfo(const keys::BlockKey& key) const {

@@ -11,9 +11,11 @@
 
 #include "storage/column_view.h"
 #include "storage/internal/column_cache.h"
+#include "storage/internal/lru_cache.h"
 #include "storage/internal/store_db.h"
 #include "storage/key_codec.h"
 #include "storage/result.h"
+#include "storage/rollup.h"
 #include "storage/span.h"
 
 namespace roost::internal {
@@ -29,14 +31,37 @@ struct BlockInfo {
 // Reads sealed blocks at a RocksDB snapshot. Thread-safe; cheap to construct.
 class BlockReader {
  public:
-  BlockReader(const StoreDb& db, ColumnCache* cache, const rocksdb::Snapshot* snapshot)
-      : db_(db), cache_(cache), snapshot_(snapshot) {}
+  BlockReader(const StoreDb& db, ColumnCache* cache, const rocksdb::Snapshot* snapshot,
+              LruCache<BlockRollup>* rollup_cache = nullptr)
+      : db_(db), cache_(cache), snapshot_(snapshot), rollup_cache_(rollup_cache) {}
 
   // Calls fn for every block of `project` whose start range meets [from, to), skipping block
   // numbers in `skip`, with `columns` filled.
   Status ForEachBlock(uint32_t project, int64_t from, int64_t to, ColumnSet columns,
                       const std::unordered_set<uint64_t>& skip,
                       const std::function<Status(const BlockInfo&, const ColumnView&)>& fn) const;
+
+  // Which blocks ForEachBlockOrRollup visits: those of `project` whose start range meets
+  // [from, to), in shard `shard` of `shards` (block number modulo shards), not in `skip`.
+  struct BlockScan {
+    uint32_t project = 0;
+    int64_t from = 0;
+    int64_t to = 0;
+    ColumnSet columns;
+    uint32_t shard = 0;
+    uint32_t shards = 1;
+    int64_t rollup_granularity = 0;  // see ScanRequest
+  };
+
+  // As ForEachBlock, but when `on_rollup` is set, a block whose rows all start in [from, to)
+  // and that has a rollup goes to `on_rollup` instead of `fn` (REQUIRES: a rollup cache).
+  Status ForEachBlockOrRollup(const BlockScan& scan, const std::unordered_set<uint64_t>& skip,
+                              const std::function<Status(const BlockInfo&, const ColumnView&)>& fn,
+                              const std::function<Status(const BlockRollup&)>& on_rollup) const;
+
+  // The rollup of a block, or nullptr when it has none (too many cells, or sealed by a version
+  // without rollups). kCorruption when it fails verification.
+  Result<std::shared_ptr<const BlockRollup>> ReadRollup(const BlockInfo& info) const;
 
   // The meta of one block; kNotFound when it is gone (retention).
   Result<BlockInfo> ReadInfo(const keys::BlockKey& key) const;
@@ -59,6 +84,7 @@ class BlockReader {
   const StoreDb& db_;
   ColumnCache* cache_;
   const rocksdb::Snapshot* snapshot_;
+  LruCache<BlockRollup>* rollup_cache_;
 };
 
 // Verifies and decodes a BlockMeta value.

@@ -9,6 +9,7 @@
 
 #include "storage/aggregate.h"
 #include "storage/internal/agg_merge_operator.h"
+#include "storage/internal/block_rollup.h"
 #include "storage/internal/column_chunk.h"
 #include "storage/key_codec.h"
 #include "storage/schema/roost_generated.h"
@@ -177,6 +178,10 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
 
   batch->Put(db.cf(kBlockMeta), keys::EncodeBlockKey(key), EncodeBlockMeta(rows, order, block))
       .PermitUncheckedError();
+  if (std::optional<std::string> rollup = EncodeBlockRollup(rows)) {
+    batch->Put(db.cf(kCols), keys::EncodeColumnKey(key, kRollupColumnByte), *rollup)
+        .PermitUncheckedError();
+  }
 
   // Index entries: one per (trace, block) and per (session, block), never per span.
   std::vector<std::array<uint8_t, 16>> traces;

@@ -23,7 +23,8 @@ std::string SealedThroughKey(uint32_t project, uint32_t bucket);
 
 // Turns a frozen open block into one atomic WriteBatch: column chunks (rows sorted by start
 // time, with a RecordRef column pointing at each whole record), block meta, trace and session
-// index entries, aggregate merges and the sealed-through mark. `block_seq` is the new block's
+// index entries, the block's rollup (storage/rollup.h), aggregate merges and the sealed-through
+// mark. `block_seq` is the new block's
 // number.
 Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb& db,
                       rocksdb::WriteBatch* batch);

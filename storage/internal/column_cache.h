@@ -1,12 +1,10 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
 
 #include "storage/internal/column_chunk.h"
+#include "storage/internal/lru_cache.h"
 
 namespace roost::internal {
 
@@ -15,25 +13,20 @@ namespace roost::internal {
 // Thread-safe.
 class ColumnCache {
  public:
-  explicit ColumnCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+  explicit ColumnCache(size_t capacity_bytes) : lru_(capacity_bytes) {}
 
-  std::shared_ptr<const ColumnChunkData> Get(uint64_t block, Column column);
-  void Put(uint64_t block, Column column, std::shared_ptr<const ColumnChunkData> chunk);
+  std::shared_ptr<const ColumnChunkData> Get(uint64_t block, Column column) {
+    return lru_.Get(Key(block, column));
+  }
+  void Put(uint64_t block, Column column, std::shared_ptr<const ColumnChunkData> chunk) {
+    lru_.Put(Key(block, column), std::move(chunk));
+  }
 
  private:
   static uint64_t Key(uint64_t block, Column column) {
     return block << 5 | static_cast<uint64_t>(column);
   }
-  struct Entry {
-    uint64_t key;
-    std::shared_ptr<const ColumnChunkData> chunk;
-  };
-
-  std::mutex mu_;
-  const size_t capacity_;
-  size_t used_ = 0;       // guarded by mu_
-  std::list<Entry> lru_;  // guarded by mu_, front = newest
-  std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;  // guarded by mu_
+  LruCache<ColumnChunkData> lru_;
 };
 
 }  // namespace roost::internal

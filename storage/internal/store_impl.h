@@ -48,6 +48,21 @@ struct ReadView {
   std::unordered_set<uint64_t> skip;
 };
 
+// What SpanStore::Snapshot() hands out: a ReadView released when the last holder lets go.
+class ReadSnapshot {
+ public:
+  ReadSnapshot(const SpanStore::Impl* impl, ReadView view) : impl_(impl), view_(std::move(view)) {}
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  const ReadView& view() const { return view_; }
+  const SpanStore::Impl* impl() const { return impl_; }
+
+ private:
+  const SpanStore::Impl* impl_;
+  ReadView view_;
+};
+
 class SpanStore::Impl {
  public:
   Impl(const StoreOptions& options, std::unique_ptr<internal::StoreDb> db,
@@ -60,6 +75,11 @@ class SpanStore::Impl {
   Result<WriteResult> Write(std::vector<Span> spans);
   Status Flush();
   Status Scan(const ScanRequest& request, const std::function<Status(const ColumnView&)>& fn) const;
+  std::shared_ptr<const ReadSnapshot> Snapshot() const;
+  // Scan at `view`; with `on_rollup`, blocks with a rollup wholly inside the range go there.
+  Status ScanView(const ReadView& view, const ScanRequest& request,
+                  const std::function<Status(const ColumnView&)>& on_rows,
+                  const std::function<Status(const BlockRollup&)>& on_rollup) const;
   Result<std::vector<Span>> ReadSpans(const ColumnView& view,
                                       const std::vector<uint32_t>& rows) const;
   Result<std::vector<Span>> GetTrace(const TraceId& trace_id) const;
@@ -99,14 +119,18 @@ class SpanStore::Impl {
       RetentionResult result);
 
   ReadView TakeView() const;
+
+ public:
   void ReleaseView(ReadView* view) const;
 
+ private:
   const StoreOptions options_;
   const size_t max_block_rows_;  // options_.max_block_rows, capped at OpenBlock::kCapacity
   std::unique_ptr<internal::StoreDb> db_;
   std::shared_ptr<internal::RetentionCutoff> cutoff_;
   internal::Dictionary dict_;
   mutable internal::ColumnCache column_cache_;
+  mutable internal::LruCache<BlockRollup> rollup_cache_;
 
   // The queue between Write callers and the writer thread.
   std::mutex queue_mu_;

@@ -83,6 +83,7 @@ std::vector<Span> MakeSpans() {
     s.completion_tokens = spec.completion_tokens;
     s.total_tokens = spec.prompt_tokens + spec.completion_tokens;
     s.cost_usd = spec.cost;
+    if (spec.model == "claude") s.attributes.push_back({"team", std::string("research")});
     spans.push_back(std::move(s));
   }
   return spans;
@@ -301,6 +302,58 @@ TEST_F(QueryRoutesTest, CostBucketsPerDayAndInTotal) {
   EXPECT_NEAR(j["groups"][0]["buckets"][0]["cost_usd"].get<double>(), 0.75, 1e-12);
 }
 
+TEST_F(QueryRoutesTest, GroupsByProjectAcrossProjectsAndByAttribute) {
+  Start();
+  json j = Get("/api/v1/latency?group_by=project");
+  ASSERT_EQ(j["groups"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["groups"][0]["key"], "default");
+  EXPECT_EQ(j["groups"][0]["count"], 7);
+  EXPECT_EQ(j["groups"][1]["key"], "other");
+  EXPECT_EQ(j["groups"][1]["count"], 1);
+  // With a project, group_by=project covers that project only.
+  j = Get("/api/v1/cost?group_by=project&project=other");
+  ASSERT_EQ(j["groups"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["groups"][0]["key"], "other");
+  EXPECT_EQ(j["total"]["spans"], 1);
+
+  j = Get("/api/v1/latency?group_by=attr:team");
+  ASSERT_EQ(j["groups"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["groups"][0]["key"], "research");
+  ExpectGroup(j["groups"][0], Durations([](const SpanSpec& s) { return s.model == "claude"; }), 1);
+  EXPECT_EQ(j["groups"][1]["key"], nullptr);
+  EXPECT_EQ(j["groups"][1]["count"], 5);
+  j = Get("/api/v1/cost?attr:team=research&group_by=model");
+  ASSERT_EQ(j["groups"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["groups"][0]["key"], "claude");
+  EXPECT_NEAR(j["total"]["cost_usd"].get<double>(), 0.75, 1e-12);
+  EXPECT_EQ(Get("/api/v1/latency?attr:team=nobody")["groups"][0]["count"], 0);
+}
+
+TEST_F(QueryRoutesTest, ApproxAnswersWithinOnePercent) {
+  Start();
+  ASSERT_TRUE(store().Flush().ok());
+  json exact = Get("/api/v1/latency?group_by=model&q=0,0.5,0.9,0.99,1&step=1h");
+  json approx = Get("/api/v1/latency?group_by=model&q=0,0.5,0.9,0.99,1&step=1h&approx=true");
+  ASSERT_EQ(approx["groups"].size(), exact["groups"].size()) << approx.dump();
+  for (size_t g = 0; g < exact["groups"].size(); ++g) {
+    const json& e = exact["groups"][g];
+    const json& a = approx["groups"][g];
+    EXPECT_EQ(a["key"], e["key"]);
+    EXPECT_EQ(a["count"], e["count"]);
+    EXPECT_EQ(a["error_count"], e["error_count"]);
+    EXPECT_EQ(a["max_ms"], e["max_ms"]);
+    for (const char* q : {"0", "0.5", "0.9", "0.99", "1"}) {
+      const double want = e["quantiles"][q].get<double>();
+      EXPECT_NEAR(a["quantiles"][q].get<double>(), want, 0.01 * want) << q << " " << a.dump();
+    }
+    ASSERT_EQ(a["buckets"].size(), e["buckets"].size());
+    for (size_t b = 0; b < e["buckets"].size(); ++b) {
+      EXPECT_EQ(a["buckets"][b]["start"], e["buckets"][b]["start"]);
+      EXPECT_EQ(a["buckets"][b]["count"], e["buckets"][b]["count"]);
+    }
+  }
+}
+
 TEST_F(QueryRoutesTest, EveryBadParameterIsA400NamingIt) {
   Start();
   struct Case {
@@ -308,8 +361,8 @@ TEST_F(QueryRoutesTest, EveryBadParameterIsA400NamingIt) {
   };
   std::vector<Case> cases = {
       {"group_by=colour", "group_by"},
-      {"group_by=attr:user.id", "not supported yet"},
-      {"group_by=project", "group_by"},
+      {"group_by=attr:", "group_by"},
+      {"attr:=x", "attr:"},
       {"from=yesterday", "from"},
       {"to=2026-13-01T00:00:00Z", "to"},
       {"from=2026-11-25T10:00:00", "from"},
@@ -323,7 +376,6 @@ TEST_F(QueryRoutesTest, EveryBadParameterIsA400NamingIt) {
       {"kind=WIDGET", "kind"},
       {"status=FINE", "status"},
       {"project=nowhere", "nowhere"},
-      {"approx=true", "approx=true is not supported yet"},
       {"approx=maybe", "approx"},
   };
   for (const char* route : {"/api/v1/latency?", "/api/v1/cost?"}) {
@@ -385,6 +437,8 @@ TEST_F(QueryRoutesTest, CliJsonEqualsTheHttpAnswer) {
   const std::string latency_http =
       Get("/api/v1/latency?group_by=model&step=1h&q=0.5,0.99&from=2026-11-25T10:00:00Z").dump();
   const std::string cost_http = Get("/api/v1/cost?group_by=kind&step=5m&status=OK").dump();
+  const std::string approx_http =
+      Get("/api/v1/latency?group_by=attr:team&approx=true&attr:team=research").dump();
   StopServer();
   auto run = [this](std::vector<std::string> args) {
     std::vector<std::string> argv = {ROOST_BINARY, "query"};
@@ -405,6 +459,10 @@ TEST_F(QueryRoutesTest, CliJsonEqualsTheHttpAnswer) {
             latency_http);
   EXPECT_EQ(run({"cost", "--group-by", "kind", "--step", "5m", "--status", "OK"}).dump(),
             cost_http);
+  EXPECT_EQ(
+      run({"latency", "--group-by", "attr:team", "--approx", "true", "--attr", "team=research"})
+          .dump(),
+      approx_http);
 }
 
 // `roost query cost --pricing FILE`: the file's prices apply; a bad file is a clear error.

@@ -86,7 +86,7 @@ void ExpectMatchesBruteForce(const std::vector<Span>& spans, const CostRequest& 
                              const CostResult& got) {
   // The reference prices with the request's table, or the built-in one as RunCost does.
   const PricingTable& table = req.pricing != nullptr ? *req.pricing : BuiltInPricing();
-  auto groups = test::GroupSpans(spans, req.filter, req.group_by);
+  auto groups = test::GroupSpans(spans, req.filter, req.group_by, req.group_attribute);
   ASSERT_EQ(got.groups.size(), groups.size());
   std::vector<const Span*> all;
   size_t i = 0;
@@ -136,6 +136,8 @@ class CostQueryTest : public ::roost::test::SpanStoreTest {
       CostRequest req;
       req.filter = test::RandomFilter(rng, spans_);
       req.group_by = test::RandomGroupBy(rng);
+      if (req.group_by == GroupBy::kAttribute)
+        req.group_attribute = test::RandomGroupAttribute(rng);
       req.step_nanos = test::RandomStep(rng);
       req.pricing = tables[rng() % 3];
       SCOPED_TRACE("round " + std::to_string(round));

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "query/internal/span_matcher.h"
 #include "query/query_types.h"
 #include "storage/span.h"
 #include "tests/storage/test_util.h"
@@ -103,24 +104,52 @@ inline QueryFilter RandomFilter(std::mt19937_64& rng, const std::vector<Span>& s
   if (rng() % 4 == 0) f.name = rng() % 5 ? pick().name : "no-such-name";
   if (rng() % 4 == 0) f.model = rng() % 5 ? pick().model_name : "no-such-model";
   if (rng() % 4 == 0) f.status = static_cast<StatusCode>(rng() % 3);
+  if (rng() % 8 == 0) {
+    const char* keys[] = {"agent.name", "llm.provider", "user.id", "no.such.key"};
+    const Span& s = pick();
+    const char* key = keys[rng() % 4];
+    const AttributeValue* v = FindAttribute(s.attributes, key);
+    std::optional<std::string> text = v ? AttributeText(*v) : std::nullopt;
+    f.attributes.emplace_back(key, text ? *text : "absent-value");
+  }
+  if (rng() % 10 == 0) f.all_projects = true;
   return f;
 }
 
-inline GroupBy RandomGroupBy(std::mt19937_64& rng) { return static_cast<GroupBy>(rng() % 5); }
+// The attribute keys random attribute groupings use.
+inline std::string RandomGroupAttribute(std::mt19937_64& rng) {
+  const char* keys[] = {"agent.name", "llm.provider", "user.id", "no.such.key"};
+  return keys[rng() % 4];
+}
+
+inline GroupBy RandomGroupBy(std::mt19937_64& rng) { return static_cast<GroupBy>(rng() % 7); }
 
 inline int64_t RandomStep(std::mt19937_64& rng) {
   const int64_t steps[] = {0, kMinute, 5 * kMinute, kHour, kDay, 37 * kSecond + 123};
   return steps[rng() % 6];
 }
 
+// The text of a span's attribute: string values as they are (what the generator writes); other
+// types as the engine's AttributeText documents.
+inline std::optional<std::string> AttributeOf(const Span& s, const std::string& key) {
+  const AttributeValue* v = FindAttribute(s.attributes, key);
+  if (v == nullptr) return std::nullopt;
+  if (const auto* text = std::get_if<std::string>(v)) return *text;
+  return AttributeText(*v);
+}
+
 inline bool Matches(const QueryFilter& f, const Span& s) {
-  return s.project == f.project && s.start_unix_nano >= f.from && s.start_unix_nano < f.to &&
-         (!f.kind || s.kind == *f.kind) && (!f.name || s.name == *f.name) &&
-         (!f.model || s.model_name == *f.model) && (!f.status || s.status_code == *f.status);
+  for (const auto& [key, value] : f.attributes) {
+    if (AttributeOf(s, key) != value) return false;
+  }
+  return (f.all_projects || s.project == f.project) && s.start_unix_nano >= f.from &&
+         s.start_unix_nano < f.to && (!f.kind || s.kind == *f.kind) &&
+         (!f.name || s.name == *f.name) && (!f.model || s.model_name == *f.model) &&
+         (!f.status || s.status_code == *f.status);
 }
 
 // The key a span's group shows, computed from the span itself.
-inline std::optional<std::string> KeyOf(GroupBy g, const Span& s) {
+inline std::optional<std::string> KeyOf(GroupBy g, const Span& s, const std::string& attr = "") {
   auto non_empty = [](const std::string& v) {
     return v.empty() ? std::nullopt : std::optional<std::string>(v);
   };
@@ -135,6 +164,10 @@ inline std::optional<std::string> KeyOf(GroupBy g, const Span& s) {
       return std::string(SpanKindName(s.kind));
     case GroupBy::kSession:
       return non_empty(s.session_id);
+    case GroupBy::kProject:
+      return s.project;
+    case GroupBy::kAttribute:
+      return AttributeOf(s, attr);
   }
   return std::nullopt;
 }
@@ -149,11 +182,11 @@ struct NullLast {
 
 // Matching spans by group key (sorted like the engine's groups); kNone always has its group.
 inline std::map<std::optional<std::string>, std::vector<const Span*>, NullLast> GroupSpans(
-    const std::vector<Span>& spans, const QueryFilter& f, GroupBy g) {
+    const std::vector<Span>& spans, const QueryFilter& f, GroupBy g, const std::string& attr = "") {
   std::map<std::optional<std::string>, std::vector<const Span*>, NullLast> out;
   if (g == GroupBy::kNone) out[std::nullopt];
   for (const Span& s : spans) {
-    if (Matches(f, s)) out[KeyOf(g, s)].push_back(&s);
+    if (Matches(f, s)) out[KeyOf(g, s, attr)].push_back(&s);
   }
   return out;
 }

@@ -96,7 +96,13 @@ void RunLatencyCommand(const QueryFlags& flags) {
   std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
   Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
   if (!p.ok()) Fail(p.status().message());
-  query::LatencyRequest request{p->filter, p->group_by, p->quantiles, p->step_nanos};
+  query::LatencyRequest request;
+  request.filter = p->filter;
+  request.group_by = p->group_by;
+  request.group_attribute = p->group_attribute;
+  request.approx = p->approx;
+  request.quantiles = p->quantiles;
+  request.step_nanos = p->step_nanos;
   Result<std::vector<query::LatencyGroup>> groups = query::RunLatency(*store, request);
   if (!groups.ok()) Fail(groups.status().ToString());
   if (flags.json) {
@@ -111,7 +117,12 @@ void RunCostCommand(const QueryFlags& flags) {
   std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
   Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
   if (!p.ok()) Fail(p.status().message());
-  query::CostRequest request{p->filter, p->group_by, p->step_nanos, pricing.get()};
+  query::CostRequest request;
+  request.filter = p->filter;
+  request.group_by = p->group_by;
+  request.group_attribute = p->group_attribute;
+  request.step_nanos = p->step_nanos;
+  request.pricing = pricing.get();
   Result<query::CostResult> result = query::RunCost(*store, request);
   if (!result.ok()) Fail(result.status().ToString());
   if (flags.json) {
@@ -130,6 +141,16 @@ void AddQueryFlags(CLI::App* cmd, QueryFlags* flags) {
     for (char& c : flag) c = c == '_' ? '-' : c;
     cmd->add_option(flag, value, "As the HTTP parameter " + name);
   }
+  cmd->add_option_function<std::vector<std::string>>(
+      "--attr",
+      [flags](const std::vector<std::string>& filters) {
+        for (const std::string& f : filters) {
+          const size_t eq = f.find('=');
+          if (eq == std::string::npos || eq == 0) Fail("--attr wants KEY=VALUE, got '" + f + "'");
+          flags->params.emplace_back("attr:" + f.substr(0, eq), f.substr(eq + 1));
+        }
+      },
+      "Attribute filter KEY=VALUE (repeatable), as the HTTP parameter attr:KEY=VALUE");
 }
 
 }  // namespace
