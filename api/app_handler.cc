@@ -64,7 +64,7 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
     }
     if (request.path == "/api/v1/cost") {
       if (request.method != "GET") return MethodNotAllowed("GET");
-      return HandleCost(request, store);
+      return HandleCost(request, store, options.pricing.get());
     }
     if (std::optional<Response> r = RouteRead(request, store)) return std::move(*r);
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);

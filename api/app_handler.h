@@ -1,9 +1,11 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "api/http_server.h"
 #include "api/trace_ingest_handler.h"
+#include "query/pricing.h"
 #include "storage/span_store.h"
 
 namespace roost::api {
@@ -13,6 +15,8 @@ struct AppOptions {
   // `api_key: KEY` header).
   std::string api_key;
   IngestOptions ingest;
+  // Prices for /api/v1/cost (built-in plus `--pricing FILE`); nullptr: the built-in prices.
+  std::shared_ptr<const query::PricingTable> pricing;
 };
 
 // The whole HTTP surface of `roost serve`: authentication, then routing. `store` must outlive

@@ -32,7 +32,8 @@ Response HandleLatency(const Request& request, const SpanStore& store) {
   return r;
 }
 
-Response HandleCost(const Request& request, const SpanStore& store) {
+Response HandleCost(const Request& request, const SpanStore& store,
+                    const query::PricingTable* pricing) {
   Result<QueryParams> params = ParseQueryParams(request.query, store);
   if (!params.ok()) return StatusResponse(params.status());
   query::CostRequest q;
@@ -40,6 +41,7 @@ Response HandleCost(const Request& request, const SpanStore& store) {
   q.group_by = params->group_by;
   q.group_attribute = params->group_attribute;
   q.step_nanos = params->step_nanos;
+  q.pricing = pricing;
   Result<query::CostResult> result = query::RunCost(store, q);
   if (!result.ok()) return StatusResponse(result.status());
   Response r;

@@ -6,6 +6,10 @@ namespace roost {
 class SpanStore;
 }  // namespace roost
 
+namespace roost::query {
+class PricingTable;
+}  // namespace roost::query
+
 namespace roost::api {
 
 // GET /api/v1/latency: latency percentiles (query::RunLatency) for the parameters of
@@ -13,8 +17,9 @@ namespace roost::api {
 // fails. Blocks for the scan (run on a worker thread). Thread-safe; `store` is borrowed.
 Response HandleLatency(const Request& request, const SpanStore& store);
 
-// GET /api/v1/cost: token and cost sums (query::RunCost); body as CostJson. Errors as
-// HandleLatency.
-Response HandleCost(const Request& request, const SpanStore& store);
+// GET /api/v1/cost: token and cost sums (query::RunCost) with `pricing` (nullptr: built-in
+// prices, borrowed); body as CostJson. Errors as HandleLatency.
+Response HandleCost(const Request& request, const SpanStore& store,
+                    const query::PricingTable* pricing = nullptr);
 
 }  // namespace roost::api

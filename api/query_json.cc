@@ -27,9 +27,7 @@ void AddFigures(const query::CostFigures& f, json* out) {
   (*out)["completion_tokens"] = f.completion_tokens;
   (*out)["total_tokens"] = f.total_tokens;
   (*out)["cost_usd"] = Number(f.cost_usd);
-  // Always 0 for now: spans without `llm.cost.total` are not priced yet (no pricing tables), so
-  // no span counts as "names a model with no price". TODO(roost): count once pricing exists.
-  (*out)["unpriced_spans"] = 0;
+  (*out)["unpriced_spans"] = f.unpriced_spans;
 }
 
 json CostBuckets(const std::vector<query::CostBucket>& buckets) {

@@ -1,5 +1,6 @@
 #include "ingest/semantic_conventions.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -22,6 +23,11 @@ enum Key : int {
   kOiCompletion,
   kOiTotal,
   kOiCost,
+  kOiCacheRead,
+  kOiCacheWrite,
+  kOiPromptAudio,
+  kOiReasoning,
+  kOiCompletionAudio,
   kGenRequestModel,
   kGenResponseModel,
   kGenProvider,
@@ -44,6 +50,11 @@ Key Classify(std::string_view key) {
     if (rest == "token_count.completion") return kOiCompletion;
     if (rest == "token_count.total") return kOiTotal;
     if (rest == "cost.total") return kOiCost;
+    if (rest == "token_count.prompt_details.cache_read") return kOiCacheRead;
+    if (rest == "token_count.prompt_details.cache_write") return kOiCacheWrite;
+    if (rest == "token_count.prompt_details.audio") return kOiPromptAudio;
+    if (rest == "token_count.completion_details.reasoning") return kOiReasoning;
+    if (rest == "token_count.completion_details.audio") return kOiCompletionAudio;
     return kOtherKey;
   }
   if (key.starts_with("gen_ai.")) {
@@ -168,6 +179,14 @@ void ApplySemanticConventions(std::string_view project_header, Span* span) {
   span->total_tokens =
       Count(found[kOiTotal]).value_or(SaturatingAdd(span->prompt_tokens, span->completion_tokens));
   span->cost_usd = Number(found[kOiCost]);
+
+  // Details as Phoenix reads them: a number, negative ones counted as 0.
+  auto detail = [&](Key k) { return std::max<int64_t>(0, Count(found[k]).value_or(0)); };
+  span->cache_read_tokens = detail(kOiCacheRead);
+  span->cache_write_tokens = detail(kOiCacheWrite);
+  span->prompt_audio_tokens = detail(kOiPromptAudio);
+  span->reasoning_tokens = detail(kOiReasoning);
+  span->completion_audio_tokens = detail(kOiCompletionAudio);
 }
 
 }  // namespace roost::ingest

@@ -29,7 +29,12 @@ inline constexpr std::string_view kDefaultProject = "default";
 //               `gen_ai.usage.output_tokens`, else 0;
 //   total_tokens
 //               `llm.token_count.total`, else prompt_tokens + completion_tokens;
-//   cost_usd    `llm.cost.total`, else nullopt.
+//   cost_usd    `llm.cost.total`, else nullopt;
+//   cache_read_tokens, cache_write_tokens, prompt_audio_tokens
+//               `llm.token_count.prompt_details.cache_read` / `.cache_write` / `.audio`, else 0;
+//   reasoning_tokens, completion_audio_tokens
+//               `llm.token_count.completion_details.reasoning` / `.audio`, else 0
+//               (negative detail counts become 0, as Phoenix reads them).
 // Counts and cost accept an int, a double (counts rounded to nearest, saturating at the int64
 // range) or a string holding a number; anything else counts as absent. An OpenInference key wins
 // over its GenAI counterpart whenever it holds a usable value (a non-empty string, a known kind,

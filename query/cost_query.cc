@@ -1,45 +1,112 @@
 #include "query/cost_query.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <utility>
 
 #include "query/internal/flat_index.h"
 #include "query/internal/span_matcher.h"
+#include "query/pricing.h"
 #include "storage/span_store.h"
 
 namespace roost::query {
 namespace {
 
-// Sums kept exact during the scan; cost in micro-USD, converted once at the end.
+constexpr double kNanosPerUsd = 1e9;
+
+// What one row adds: its cost in nano-USD and whether it is unpriced.
+struct RowCost {
+  int64_t nanos = 0;
+  bool unpriced = false;
+};
+
+// Sums kept exact during the scan; cost in nano-USD, converted once at the end.
 struct Sums {
   uint64_t spans = 0;
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
   uint64_t total_tokens = 0;
-  int64_t cost_micros = 0;
+  int64_t cost_nanos = 0;
+  uint64_t unpriced_spans = 0;
 
-  void AddRow(const ColumnView& v, size_t r) {
+  void AddRow(const ColumnView& v, size_t r, RowCost cost) {
     spans++;
     prompt_tokens += v.prompt_tokens[r];
     completion_tokens += v.completion_tokens[r];
     total_tokens += v.total_tokens[r];
-    const int64_t cost = v.cost_micros[r];
-    if (cost >= 0) cost_micros += cost;  // -1: the span carries no `llm.cost.total`
+    cost_nanos += cost.nanos;
+    unpriced_spans += cost.unpriced ? 1 : 0;
   }
   void Add(const Sums& o) {
     spans += o.spans;
     prompt_tokens += o.prompt_tokens;
     completion_tokens += o.completion_tokens;
     total_tokens += o.total_tokens;
-    cost_micros += o.cost_micros;
+    cost_nanos += o.cost_nanos;
+    unpriced_spans += o.unpriced_spans;
   }
   CostFigures Figures() const {
-    return CostFigures{spans, prompt_tokens, completion_tokens, total_tokens,
-                       static_cast<double>(cost_micros) / 1e6};
+    return CostFigures{spans,
+                       prompt_tokens,
+                       completion_tokens,
+                       total_tokens,
+                       static_cast<double>(cost_nanos) / kNanosPerUsd,
+                       unpriced_spans};
   }
 };
+
+// Resolves each model dictionary id against the pricing table once per query.
+class PriceCache {
+ public:
+  PriceCache(const SpanStore& store, const PricingTable& table) : store_(store), table_(table) {}
+
+  // The rates of model id `model`, nullptr when unpriced or when the id's name could not be
+  // read (then status() says why).
+  const TokenRates* RatesOf(uint32_t model) {
+    if (model < state_.size() && state_[model] != kUnknown) return rates_[model];
+    if (model >= state_.size()) {
+      state_.resize(model + 1, kUnknown);
+      rates_.resize(model + 1, nullptr);
+    }
+    Result<std::string> name = store_.DictionaryString(DictKind::kModel, model);
+    if (!name.ok()) {
+      status_ = name.status();
+      return nullptr;
+    }
+    const PriceEntry* entry = table_.Resolve(*name);
+    rates_[model] = entry != nullptr ? &entry->rates : nullptr;
+    state_[model] = kKnown;
+    return rates_[model];
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  static constexpr uint8_t kUnknown = 0;
+  static constexpr uint8_t kKnown = 1;
+  const SpanStore& store_;
+  const PricingTable& table_;
+  std::vector<uint8_t> state_;  // by model id
+  std::vector<const TokenRates*> rates_;
+  Status status_;
+};
+
+// The cost row r adds: `llm.cost.total` when present, else the computed cost of an LLM span
+// with a model (unpriced when the model has no price), else nothing.
+RowCost CostOfRow(const ColumnView& v, size_t r, PriceCache& prices) {
+  const int64_t carried = v.cost_micros[r];
+  if (carried >= 0) return RowCost{carried * 1000, false};  // -1: no `llm.cost.total`
+  const uint32_t model = v.model[r];
+  if (model == 0 || v.kind[r] != static_cast<uint8_t>(SpanKind::kLlm)) return RowCost{};
+  const TokenRates* rates = prices.RatesOf(model);
+  if (rates == nullptr) return RowCost{0, true};
+  const SpanTokens tokens{v.prompt_tokens[r],      v.completion_tokens[r],
+                          v.total_tokens[r],       v.cache_read_tokens[r],
+                          v.cache_write_tokens[r], v.prompt_audio_tokens[r],
+                          v.reasoning_tokens[r],   v.completion_audio_tokens[r]};
+  return RowCost{std::llround(SpanCostUsd(*rates, tokens) * kNanosPerUsd), false};
+}
 
 // Sums per time bucket, buckets in order of first appearance.
 struct BucketSums {
@@ -80,21 +147,27 @@ Status Collect(const SpanStore& store, const CostRequest& request, const SpanMat
   scan.from_unix_nano = request.filter.from;
   scan.to_unix_nano = request.filter.to;
   scan.columns = m.Columns();
-  for (Column c : {Column::kPromptTokens, Column::kCompletionTokens, Column::kTotalTokens,
-                   Column::kCostMicros}) {
+  for (Column c :
+       {Column::kPromptTokens, Column::kCompletionTokens, Column::kTotalTokens, Column::kCostMicros,
+        Column::kKind, Column::kModel, Column::kCacheReadTokens, Column::kCacheWriteTokens,
+        Column::kPromptAudioTokens, Column::kReasoningTokens, Column::kCompletionAudioTokens}) {
     scan.columns.Add(c);
   }
   const int64_t step = request.step_nanos;
+  PriceCache prices(store, request.pricing != nullptr ? *request.pricing : BuiltInPricing());
   for (const std::string& project : *projects) {
     scan.project = project;
     Status s = store.Scan(scan, [&](const ColumnView& v) {
-      return m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
+      Status matched = m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
+        const RowCost cost = CostOfRow(v, r, prices);
         const uint32_t slot = group_index.SlotOf(key);
         if (slot == groups.size()) groups.emplace_back().key = key;
         GroupState& g = groups[slot];
-        g.sums.AddRow(v, r);
-        if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r);
+        g.sums.AddRow(v, r, cost);
+        if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r, cost);
       });
+      if (!matched.ok()) return matched;
+      return prices.status();
     });
     if (!s.ok()) return s;
   }
@@ -102,6 +175,11 @@ Status Collect(const SpanStore& store, const CostRequest& request, const SpanMat
 }
 
 }  // namespace
+
+const PricingTable& BuiltInPricing() {
+  static const PricingTable kTable = PricingTable::BuiltIn();
+  return kTable;
+}
 
 Result<CostResult> RunCost(const SpanStore& store, const CostRequest& request) {
   if (request.step_nanos < 0) {

@@ -14,12 +14,19 @@ class SpanStore;
 
 namespace roost::query {
 
+class PricingTable;
+
+// The built-in prices (PricingTable::BuiltIn()), built once; what RunCost uses without a table.
+const PricingTable& BuiltInPricing();
+
 struct CostRequest {
   QueryFilter filter;
   GroupBy group_by = GroupBy::kNone;
   std::string group_attribute;  // the attribute key for GroupBy::kAttribute
   // Bucket width in ns; buckets start at multiples of it since the Unix epoch. 0 = no buckets.
   int64_t step_nanos = 0;
+  // Prices for spans without `llm.cost.total`; nullptr: BuiltInPricing(). Borrowed for the call.
+  const PricingTable* pricing = nullptr;
 };
 
 // Token and cost sums of a set of spans.
@@ -28,10 +35,13 @@ struct CostFigures {
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
   uint64_t total_tokens = 0;
-  // Sum of the spans' `llm.cost.total`, in USD (spans without one add nothing).
-  // TODO(roost): cost of spans without `llm.cost.total` is not computed yet (needs the pricing
-  // tables: model prices, token-type details, unpriced_spans).
+  // Sum of the spans' costs in USD: `llm.cost.total` when a span carries one; otherwise, for an
+  // LLM span naming a model, its tokens at the model's prices (SpanCostUsd); otherwise 0.
+  // Summed exactly in integer nano-USD (each span's computed cost rounded to a nano-USD).
   double cost_usd = 0;
+  // LLM spans that name a model the pricing table has no price for and carry no
+  // `llm.cost.total` (each counts 0 in cost_usd).
+  uint64_t unpriced_spans = 0;
 };
 
 struct CostBucket {
@@ -53,6 +63,9 @@ struct CostResult {
 
 // Token and cost sums of the spans matching request.filter, grouped by request.group_by.
 // Grouping, ordering and filtering as RunLatency (GroupBy::kNone gives exactly one group).
+// A span's computed cost follows Phoenix: only spans of kind LLM with a model name are priced
+// (as Phoenix's should_calculate_span_cost), each from its own token counts. Prices are
+// resolved once per distinct model of the query (cached by model dictionary id), not per row.
 // kInvalidArgument when step_nanos < 0. Scan errors are passed on. Thread-safe.
 [[nodiscard]] Result<CostResult> RunCost(const SpanStore& store, const CostRequest& request);
 

@@ -25,8 +25,17 @@ enum class Column : uint8_t {
   kParentSpanId = 14,     // 8 bytes per row, all zero = root
   kUser = 15,             // uint32 user dictionary id, 0 = none
   kRecordRef = 16,        // uint64 where the whole record is (commit seq << 24 | row)
+  // Token-type details (uint32 each, part of the prompt or completion count). Blocks sealed
+  // before these columns existed have no chunk for them; readers see zeros.
+  kCacheReadTokens = 17,        // `llm.token_count.prompt_details.cache_read`
+  kCacheWriteTokens = 18,       // `llm.token_count.prompt_details.cache_write`
+  kPromptAudioTokens = 19,      // `llm.token_count.prompt_details.audio`
+  kReasoningTokens = 20,        // `llm.token_count.completion_details.reasoning`
+  kCompletionAudioTokens = 21,  // `llm.token_count.completion_details.audio`
 };
-inline constexpr int kColumnCount = 17;
+inline constexpr int kColumnCount = 22;
+// Columns from this id on may be absent from older blocks, and then read as zeros.
+inline constexpr Column kFirstOptionalColumn = Column::kCacheReadTokens;
 
 // The string dictionaries behind dictionary-id columns (store-wide, append-only; id 0 is the
 // empty string, "none"). On disk: never renumber.
@@ -104,6 +113,11 @@ struct ColumnView {
   ColumnSpan<uint32_t> completion_tokens;
   ColumnSpan<uint32_t> total_tokens;
   ColumnSpan<int64_t> cost_micros;
+  ColumnSpan<uint32_t> cache_read_tokens;
+  ColumnSpan<uint32_t> cache_write_tokens;
+  ColumnSpan<uint32_t> prompt_audio_tokens;
+  ColumnSpan<uint32_t> reasoning_tokens;
+  ColumnSpan<uint32_t> completion_audio_tokens;
   ColumnSpan<uint64_t> span_hash;
   ColumnSpan<uint64_t> record_ref;
   const uint8_t* trace_id = nullptr;        // 16 * rows bytes

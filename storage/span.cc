@@ -259,7 +259,9 @@ Status ValidateSpan(const Span& span, const SpanLimits& limits) {
     return Status::InvalidArgument("end time is after 2100");
   }
   if (span.project.empty()) return Status::InvalidArgument("project is empty");
-  for (int64_t t : {span.prompt_tokens, span.completion_tokens, span.total_tokens}) {
+  for (int64_t t : {span.prompt_tokens, span.completion_tokens, span.total_tokens,
+                    span.cache_read_tokens, span.cache_write_tokens, span.prompt_audio_tokens,
+                    span.reasoning_tokens, span.completion_audio_tokens}) {
     if (t < 0 || t > limits.max_token_count) {
       return Status::InvalidArgument("token count out of range: " + std::to_string(t));
     }

@@ -132,6 +132,12 @@ struct Span {
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
   std::optional<double> cost_usd;  // `llm.cost.total` when the span carries one
+  // Token-type details, each a part of prompt_tokens or completion_tokens (0: none reported):
+  int64_t cache_read_tokens = 0;        // `llm.token_count.prompt_details.cache_read`
+  int64_t cache_write_tokens = 0;       // `llm.token_count.prompt_details.cache_write`
+  int64_t prompt_audio_tokens = 0;      // `llm.token_count.prompt_details.audio`
+  int64_t reasoning_tokens = 0;         // `llm.token_count.completion_details.reasoning`
+  int64_t completion_audio_tokens = 0;  // `llm.token_count.completion_details.audio`
 
   Attributes attributes;
   std::vector<SpanEvent> events;

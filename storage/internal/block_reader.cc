@@ -170,6 +170,14 @@ Status BlockReader::ReadColumns(const BlockInfo& info, ColumnSet columns, Column
                      statuses.data(), /*sorted_input=*/true);
   const std::string where = BlockName(info.key);
   for (size_t i = 0; i < missing.size(); ++i) {
+    if (statuses[i].IsNotFound() && missing[i] >= kFirstOptionalColumn) {
+      // A block sealed before this column existed: its spans carried none of it.
+      std::shared_ptr<const ColumnChunkData> zeros = ColumnChunkData::Zeros(missing[i], info.rows);
+      zeros->Fill(view);
+      cache_->Put(info.key.block, missing[i], zeros);
+      keep->push_back(std::move(zeros));
+      continue;
+    }
     if (statuses[i].IsNotFound()) {
       return Status::Corruption("column " + std::to_string(static_cast<int>(missing[i])) + " of " +
                                 where + " is missing");

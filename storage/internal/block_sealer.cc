@@ -153,6 +153,11 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   u32(Column::kPromptTokens, [](const RowData& r) { return r.prompt_tokens; });
   u32(Column::kCompletionTokens, [](const RowData& r) { return r.completion_tokens; });
   u32(Column::kTotalTokens, [](const RowData& r) { return r.total_tokens; });
+  u32(Column::kCacheReadTokens, [](const RowData& r) { return r.cache_read_tokens; });
+  u32(Column::kCacheWriteTokens, [](const RowData& r) { return r.cache_write_tokens; });
+  u32(Column::kPromptAudioTokens, [](const RowData& r) { return r.prompt_audio_tokens; });
+  u32(Column::kReasoningTokens, [](const RowData& r) { return r.reasoning_tokens; });
+  u32(Column::kCompletionAudioTokens, [](const RowData& r) { return r.completion_audio_tokens; });
   {
     auto v = Gather<uint64_t>(rows, order, [](const RowData& r) { return r.hash; });
     PutColumn(batch, db, key, Column::kSpanHash, v.data(), rn);

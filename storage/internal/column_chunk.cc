@@ -138,6 +138,17 @@ Result<std::shared_ptr<const ColumnChunkData>> ColumnChunkData::Decode(std::stri
   return std::shared_ptr<const ColumnChunkData>(std::move(d));
 }
 
+std::shared_ptr<const ColumnChunkData> ColumnChunkData::Zeros(Column column, uint32_t rows) {
+  std::shared_ptr<ColumnChunkData> d(new ColumnChunkData());
+  const size_t bytes = size_t{rows} * RowWidth(column);
+  d->buffer_ = std::make_unique<uint64_t[]>((bytes + 7) / 8 + 1);  // value-initialized: zeros
+  d->size_ = bytes;
+  d->values_ = d->buffer_.get();
+  d->column_ = column;
+  d->rows_ = rows;
+  return d;
+}
+
 void ColumnChunkData::Fill(ColumnView* v) const {
   const size_t n = rows_;
   switch (column_) {
@@ -176,6 +187,21 @@ void ColumnChunkData::Fill(ColumnView* v) const {
       break;
     case Column::kCostMicros:
       v->cost_micros = {values_, n};
+      break;
+    case Column::kCacheReadTokens:
+      v->cache_read_tokens = {values_, n};
+      break;
+    case Column::kCacheWriteTokens:
+      v->cache_write_tokens = {values_, n};
+      break;
+    case Column::kPromptAudioTokens:
+      v->prompt_audio_tokens = {values_, n};
+      break;
+    case Column::kReasoningTokens:
+      v->reasoning_tokens = {values_, n};
+      break;
+    case Column::kCompletionAudioTokens:
+      v->completion_audio_tokens = {values_, n};
       break;
     case Column::kSpanHash:
       v->span_hash = {values_, n};

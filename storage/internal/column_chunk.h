@@ -28,6 +28,9 @@ class ColumnChunkData {
   static Result<std::shared_ptr<const ColumnChunkData>> Decode(std::string_view value,
                                                                Column column, uint32_t rows,
                                                                std::string_view where);
+  // A chunk of `rows` zero values of `column`: what a block sealed before `column` existed
+  // holds for it (columns from kFirstOptionalColumn on).
+  static std::shared_ptr<const ColumnChunkData> Zeros(Column column, uint32_t rows);
   // Points `view`'s member for this column at the values.
   void Fill(ColumnView* view) const;
   size_t bytes() const { return size_; }

@@ -20,6 +20,11 @@ struct OpenBlock::Segment {
         prompt(std::make_unique_for_overwrite<uint32_t[]>(cap)),
         completion(std::make_unique_for_overwrite<uint32_t[]>(cap)),
         total(std::make_unique_for_overwrite<uint32_t[]>(cap)),
+        cache_read(std::make_unique_for_overwrite<uint32_t[]>(cap)),
+        cache_write(std::make_unique_for_overwrite<uint32_t[]>(cap)),
+        prompt_audio(std::make_unique_for_overwrite<uint32_t[]>(cap)),
+        reasoning(std::make_unique_for_overwrite<uint32_t[]>(cap)),
+        completion_audio(std::make_unique_for_overwrite<uint32_t[]>(cap)),
         hash(std::make_unique_for_overwrite<uint64_t[]>(cap)),
         ref(std::make_unique_for_overwrite<uint64_t[]>(cap)),
         trace(std::make_unique_for_overwrite<uint8_t[]>(cap * 16)),
@@ -30,6 +35,7 @@ struct OpenBlock::Segment {
   std::unique_ptr<int64_t[]> start, duration, cost;
   std::unique_ptr<uint8_t[]> kind, status;
   std::unique_ptr<uint32_t[]> name, model, session, user, prompt, completion, total;
+  std::unique_ptr<uint32_t[]> cache_read, cache_write, prompt_audio, reasoning, completion_audio;
   std::unique_ptr<uint64_t[]> hash, ref;
   std::unique_ptr<uint8_t[]> trace, span, parent;
   std::unique_ptr<std::string_view[]> record;
@@ -68,6 +74,11 @@ void OpenBlock::Append(const RowData& row, uint64_t seq) {
   s.prompt[off] = row.prompt_tokens;
   s.completion[off] = row.completion_tokens;
   s.total[off] = row.total_tokens;
+  s.cache_read[off] = row.cache_read_tokens;
+  s.cache_write[off] = row.cache_write_tokens;
+  s.prompt_audio[off] = row.prompt_audio_tokens;
+  s.reasoning[off] = row.reasoning_tokens;
+  s.completion_audio[off] = row.completion_audio_tokens;
   s.hash[off] = row.hash;
   s.ref[off] = row.ref;
   std::memcpy(&s.trace[off * 16], row.trace.data(), 16);
@@ -106,6 +117,15 @@ Status OpenBlock::ForEachView(size_t n, ColumnSet columns,
     if (columns.Has(Column::kCompletionTokens)) v.completion_tokens = {s.completion.get(), rows};
     if (columns.Has(Column::kTotalTokens)) v.total_tokens = {s.total.get(), rows};
     if (columns.Has(Column::kCostMicros)) v.cost_micros = {s.cost.get(), rows};
+    if (columns.Has(Column::kCacheReadTokens)) v.cache_read_tokens = {s.cache_read.get(), rows};
+    if (columns.Has(Column::kCacheWriteTokens)) v.cache_write_tokens = {s.cache_write.get(), rows};
+    if (columns.Has(Column::kPromptAudioTokens)) {
+      v.prompt_audio_tokens = {s.prompt_audio.get(), rows};
+    }
+    if (columns.Has(Column::kReasoningTokens)) v.reasoning_tokens = {s.reasoning.get(), rows};
+    if (columns.Has(Column::kCompletionAudioTokens)) {
+      v.completion_audio_tokens = {s.completion_audio.get(), rows};
+    }
     if (columns.Has(Column::kSpanHash)) v.span_hash = {s.hash.get(), rows};
     if (columns.Has(Column::kRecordRef)) v.record_ref = {s.ref.get(), rows};
     if (columns.Has(Column::kTraceId)) v.trace_id = s.trace.get();
@@ -133,6 +153,11 @@ RowData OpenBlock::Row(size_t row) const {
   r.prompt_tokens = s.prompt[off];
   r.completion_tokens = s.completion[off];
   r.total_tokens = s.total[off];
+  r.cache_read_tokens = s.cache_read[off];
+  r.cache_write_tokens = s.cache_write[off];
+  r.prompt_audio_tokens = s.prompt_audio[off];
+  r.reasoning_tokens = s.reasoning[off];
+  r.completion_audio_tokens = s.completion_audio[off];
   r.hash = s.hash[off];
   r.ref = s.ref[off];
   std::memcpy(r.trace.data(), &s.trace[off * 16], 16);

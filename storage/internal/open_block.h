@@ -28,6 +28,11 @@ struct RowData {
   uint32_t completion_tokens = 0;
   uint32_t total_tokens = 0;
   int64_t cost_micros = -1;
+  uint32_t cache_read_tokens = 0;
+  uint32_t cache_write_tokens = 0;
+  uint32_t prompt_audio_tokens = 0;
+  uint32_t reasoning_tokens = 0;
+  uint32_t completion_audio_tokens = 0;
   uint64_t hash = 0;
   std::array<uint8_t, 16> trace{};
   std::array<uint8_t, 8> span{};

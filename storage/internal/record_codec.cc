@@ -246,6 +246,11 @@ std::string EncodeSpanRecord(const Span& span) {
   if (!scope_name.IsNull()) r.add_scope_name(scope_name);
   if (!scope_version.IsNull()) r.add_scope_version(scope_version);
   if (!scope_attributes.IsNull()) r.add_scope_attributes(scope_attributes);
+  r.add_cache_read_tokens(span.cache_read_tokens);
+  r.add_cache_write_tokens(span.cache_write_tokens);
+  r.add_prompt_audio_tokens(span.prompt_audio_tokens);
+  r.add_reasoning_tokens(span.reasoning_tokens);
+  r.add_completion_audio_tokens(span.completion_audio_tokens);
   b.Finish(r.Finish());
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -285,6 +290,11 @@ Result<Span> DecodeSpanRecord(std::string_view bytes) {
   span.completion_tokens = r->completion_tokens();
   span.total_tokens = r->total_tokens();
   if (r->has_cost()) span.cost_usd = r->cost_usd();
+  span.cache_read_tokens = r->cache_read_tokens();
+  span.cache_write_tokens = r->cache_write_tokens();
+  span.prompt_audio_tokens = r->prompt_audio_tokens();
+  span.reasoning_tokens = r->reasoning_tokens();
+  span.completion_audio_tokens = r->completion_audio_tokens();
   span.attributes = DecodeAttributes(r->attributes());
   if (r->events()) {
     for (const fb::Event* e : *r->events()) {

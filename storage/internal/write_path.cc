@@ -36,6 +36,11 @@ RowData RowOf(const Span& s) {
   r.prompt_tokens = ClampTokens(s.prompt_tokens);
   r.completion_tokens = ClampTokens(s.completion_tokens);
   r.total_tokens = ClampTokens(s.total_tokens);
+  r.cache_read_tokens = ClampTokens(s.cache_read_tokens);
+  r.cache_write_tokens = ClampTokens(s.cache_write_tokens);
+  r.prompt_audio_tokens = ClampTokens(s.prompt_audio_tokens);
+  r.reasoning_tokens = ClampTokens(s.reasoning_tokens);
+  r.completion_audio_tokens = ClampTokens(s.completion_audio_tokens);
   r.cost_micros = s.cost_usd ? static_cast<int64_t>(std::llround(*s.cost_usd * 1e6)) : -1;
   r.trace = s.trace_id.bytes;
   r.span = s.span_id.bytes;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api/app_handler.h"
 #include "api/query_params.h"
 #include "api/rfc3339.h"
 #include "storage/span.h"
@@ -240,10 +242,13 @@ TEST_F(QueryRoutesTest, CostSumsTokensAndCostPerModel) {
     uint64_t spans, prompt, completion;
     double cost;
   };
+  // The gpt-4o span without `llm.cost.total` is priced at the built-in gpt-4o rates
+  // ($2.50 and $10 per million prompt and completion tokens).
+  const double computed = 30 * 2.5e-6 + 15 * 10e-6;
   std::vector<Want> wants = {{"claude", 2, 100, 50, 0.75},
-                             {"gpt-4o", 3, 60, 30, 0.03},
+                             {"gpt-4o", 3, 60, 30, 0.03 + computed},
                              {nullptr, 2, 0, 0, 0},
-                             {nullptr, 7, 160, 80, 0.78}};
+                             {nullptr, 7, 160, 80, 0.78 + computed}};
   for (size_t i = 0; i < wants.size(); ++i) {
     const json& g = i < 3 ? j["groups"][i] : j["total"];
     if (i < 3) {
@@ -257,6 +262,35 @@ TEST_F(QueryRoutesTest, CostSumsTokensAndCostPerModel) {
     EXPECT_EQ(g["unpriced_spans"], 0);
   }
   EXPECT_FALSE(j["total"].contains("key"));
+}
+
+TEST_F(QueryRoutesTest, CostShowsUnpricedSpansInGroupsBucketsAndTotal) {
+  // A pricing table without gpt-4o: its span without `llm.cost.total` is unpriced.
+  auto pricing = std::make_shared<query::PricingTable>();
+  ASSERT_TRUE(pricing
+                  ->MergeJson(R"({"models": {"claude": {"input_per_million_tokens": 1,
+                      "output_per_million_tokens": 1}}})",
+                              "test")
+                  .ok());
+  AppOptions app;
+  app.pricing = pricing;
+  Start(app);
+  json j = Get("/api/v1/cost?group_by=model&step=1h");
+  ASSERT_EQ(j["groups"].size(), 3u) << j.dump();
+  const json& gpt = j["groups"][1];
+  ASSERT_EQ(gpt["key"], "gpt-4o");
+  EXPECT_EQ(gpt["unpriced_spans"], 1);
+  EXPECT_NEAR(gpt["cost_usd"].get<double>(), 0.03, 1e-12);
+  // Its buckets: 10:00 holds the two spans with a cost, 11:00 the unpriced one.
+  ASSERT_EQ(gpt["buckets"].size(), 2u);
+  EXPECT_EQ(gpt["buckets"][0]["unpriced_spans"], 0);
+  EXPECT_EQ(gpt["buckets"][1]["start"], "2026-11-25T11:00:00Z");
+  EXPECT_EQ(gpt["buckets"][1]["unpriced_spans"], 1);
+  EXPECT_EQ(j["groups"][0]["unpriced_spans"], 0);  // claude: both carry a cost
+  EXPECT_EQ(j["total"]["unpriced_spans"], 1);
+  EXPECT_NEAR(j["total"]["cost_usd"].get<double>(), 0.78, 1e-12);
+  ASSERT_EQ(j["total"]["buckets"].size(), 3u);
+  EXPECT_EQ(j["total"]["buckets"][1]["unpriced_spans"], 1);
 }
 
 TEST_F(QueryRoutesTest, CostBucketsPerDayAndInTotal) {
@@ -429,6 +463,36 @@ TEST_F(QueryRoutesTest, CliJsonEqualsTheHttpAnswer) {
       run({"latency", "--group-by", "attr:team", "--approx", "true", "--attr", "team=research"})
           .dump(),
       approx_http);
+}
+
+// `roost query cost --pricing FILE`: the file's prices apply; a bad file is a clear error.
+TEST_F(QueryRoutesTest, CliCostReadsAPricingFileAndRefusesBadOnes) {
+  Start();
+  StopServer();
+  const std::string good = data_dir() + "/prices-good.json";
+  const std::string bad = data_dir() + "/prices-bad.json";
+  {
+    std::ofstream(good) << R"({"models": {"gpt-4o": {"input_per_million_tokens": 1000,
+                                                  "output_per_million_tokens": 2000}}})";
+    std::ofstream(bad) << R"({"models": {"gpt-4o": {"input_per_million_tokens": -1,
+                                                 "output_per_million_tokens": 2}}})";
+  }
+  auto run = [this](const std::string& pricing, int want_exit) {
+    std::vector<std::string> argv = {ROOST_BINARY, "query",   "cost",   "--data",    data_dir(),
+                                     "--json",     "--model", "gpt-4o", "--pricing", pricing};
+    std::string error;
+    std::unique_ptr<testing::Subprocess> p = testing::Subprocess::Start(argv, &error);
+    EXPECT_NE(p, nullptr) << error;
+    if (p == nullptr) return std::make_pair(json(), std::string());
+    EXPECT_EQ(p->Wait(std::chrono::seconds(60)).value_or(-1), want_exit) << p->err();
+    return std::make_pair(json::parse(p->out(), nullptr, false), p->err());
+  };
+  // The gpt-4o span without a cost: 30 prompt and 15 completion tokens at the file's rates.
+  auto [answer, err] = run(good, 0);
+  EXPECT_NEAR(answer["total"]["cost_usd"].get<double>(), 0.03 + 30 * 1e-3 + 15 * 2e-3, 1e-12);
+  auto [none, message] = run(bad, 1);
+  EXPECT_NE(message.find("pricing file " + bad), std::string::npos) << message;
+  EXPECT_NE(message.find("negative"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,34 @@ TEST_F(ServeCommandTest, RefusesNonLoopbackWithoutApiKey) {
   EXPECT_THAT(serve->err(), HasSubstr("refusing"));
   EXPECT_THAT(serve->err(), HasSubstr("--api-key"));
   EXPECT_THAT(serve->out(), ::testing::Not(HasSubstr("listening")));
+}
+
+TEST_F(ServeCommandTest, BadPricingFileStopsTheServerNamingFileAndProblem) {
+  struct Bad {
+    const char* text;
+    const char* problem;
+  };
+  const Bad cases[] = {
+      {"{\"models\": ", "not valid JSON"},
+      {R"({"models": {"m": {"input_per_million_tokens": -2, "output_per_million_tokens": 1}}})",
+       "negative"},
+      {R"({"models": {"/(/": {"input_per_million_tokens": 1, "output_per_million_tokens": 1}}})",
+       "regex"},
+  };
+  int n = 0;
+  for (const Bad& c : cases) {
+    const std::string path = dir_.path() + "/prices-" + std::to_string(n++) + ".json";
+    std::ofstream(path) << c.text;
+    std::unique_ptr<Subprocess> serve =
+        Serve("127.0.0.1:" + std::to_string(FreePort()), {"--pricing", path});
+    ASSERT_NE(serve, nullptr);
+    std::optional<int> code = serve->Wait(kExitBound);
+    ASSERT_TRUE(code.has_value()) << "roost serve kept running with a bad pricing file";
+    EXPECT_EQ(*code, 1);
+    EXPECT_THAT(serve->err(), HasSubstr("pricing file " + path));
+    EXPECT_THAT(serve->err(), HasSubstr(c.problem));
+    EXPECT_THAT(serve->out(), ::testing::Not(HasSubstr("listening")));
+  }
 }
 
 TEST_F(ServeCommandTest, SigtermExitsZeroAndKeepsAcknowledgedSpans) {

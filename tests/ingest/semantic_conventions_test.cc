@@ -63,6 +63,26 @@ TEST(ApplySemanticConventionsTest, MapsOpenInferenceAttributes) {
   EXPECT_EQ(span.cost_usd, 0.5);
 }
 
+TEST(ApplySemanticConventionsTest, MapsTokenTypeDetails) {
+  const Span span = WithAttributes({
+      {"llm.token_count.prompt_details.cache_read", int64_t{300}},
+      {"llm.token_count.prompt_details.cache_write", std::string("40")},
+      {"llm.token_count.prompt_details.audio", 12.4},
+      {"llm.token_count.completion_details.reasoning", int64_t{77}},
+      {"llm.token_count.completion_details.audio", int64_t{-5}},  // negative: 0
+      {"llm.token_count.prompt_details.image", int64_t{9}},       // not a column: ignored
+  });
+  EXPECT_EQ(span.cache_read_tokens, 300);
+  EXPECT_EQ(span.cache_write_tokens, 40);
+  EXPECT_EQ(span.prompt_audio_tokens, 12);
+  EXPECT_EQ(span.reasoning_tokens, 77);
+  EXPECT_EQ(span.completion_audio_tokens, 0);
+  const Span none = WithAttributes({{"llm.token_count.prompt", int64_t{5}}});
+  EXPECT_EQ(none.cache_read_tokens + none.cache_write_tokens + none.prompt_audio_tokens +
+                none.reasoning_tokens + none.completion_audio_tokens,
+            0);
+}
+
 TEST(ApplySemanticConventionsTest, MapsGenAiAttributes) {
   const Span span = WithAttributes({
       {"gen_ai.operation.name", std::string("embeddings")},

@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "query/pricing.h"
 #include "storage/span_store.h"
 #include "tests/query/query_test_util.h"
 #include "tests/storage/test_util.h"
@@ -21,17 +22,38 @@ using ::roost::test::CostMicrosOf;
 using ::roost::test::IsError;
 using ::roost::test::IsOk;
 
-CostFigures Reference(const std::vector<const Span*>& spans) {
+// A span's cost in nano-USD as the issue defines it, straight from the span's own fields:
+// `llm.cost.total`, else for an LLM span naming a priced model its tokens at the model's rates.
+// Sets *unpriced for an LLM span naming a model without a price and carrying no cost.
+int64_t ReferenceNanos(const Span& s, const PricingTable& table, bool* unpriced) {
+  *unpriced = false;
+  if (s.cost_usd) return CostMicrosOf(s) * 1000;
+  if (s.kind != SpanKind::kLlm || s.model_name.empty()) return 0;
+  const PriceEntry* e = table.Resolve(s.model_name);
+  if (e == nullptr) {
+    *unpriced = true;
+    return 0;
+  }
+  const SpanTokens t{uint64_t(s.prompt_tokens),      uint64_t(s.completion_tokens),
+                     uint64_t(s.total_tokens),       uint64_t(s.cache_read_tokens),
+                     uint64_t(s.cache_write_tokens), uint64_t(s.prompt_audio_tokens),
+                     uint64_t(s.reasoning_tokens),   uint64_t(s.completion_audio_tokens)};
+  return std::llround(SpanCostUsd(e->rates, t) * 1e9);
+}
+
+CostFigures Reference(const std::vector<const Span*>& spans, const PricingTable& table) {
   CostFigures f;
-  int64_t micros = 0;
+  int64_t nanos = 0;
   for (const Span* s : spans) {
     f.spans++;
     f.prompt_tokens += static_cast<uint64_t>(s->prompt_tokens);
     f.completion_tokens += static_cast<uint64_t>(s->completion_tokens);
     f.total_tokens += static_cast<uint64_t>(s->total_tokens);
-    if (s->cost_usd) micros += CostMicrosOf(*s);
+    bool unpriced = false;
+    nanos += ReferenceNanos(*s, table, &unpriced);
+    f.unpriced_spans += unpriced ? 1 : 0;
   }
-  f.cost_usd = static_cast<double>(micros) / 1e6;
+  f.cost_usd = static_cast<double>(nanos) / 1e9;
   return f;
 }
 
@@ -41,10 +63,11 @@ void ExpectFigures(const CostFigures& got, const CostFigures& want) {
   EXPECT_EQ(got.completion_tokens, want.completion_tokens);
   EXPECT_EQ(got.total_tokens, want.total_tokens);
   EXPECT_EQ(got.cost_usd, want.cost_usd);
+  EXPECT_EQ(got.unpriced_spans, want.unpriced_spans);
 }
 
 void ExpectBuckets(const std::vector<CostBucket>& got, const std::vector<const Span*>& spans,
-                   int64_t step) {
+                   int64_t step, const PricingTable& table) {
   if (step == 0) {
     EXPECT_TRUE(got.empty());
     return;
@@ -54,13 +77,15 @@ void ExpectBuckets(const std::vector<CostBucket>& got, const std::vector<const S
   size_t b = 0;
   for (const auto& [start, in_bucket] : buckets) {
     EXPECT_EQ(got[b].start_unix_nano, start);
-    ExpectFigures(got[b].figures, Reference(in_bucket));
+    ExpectFigures(got[b].figures, Reference(in_bucket, table));
     ++b;
   }
 }
 
 void ExpectMatchesBruteForce(const std::vector<Span>& spans, const CostRequest& req,
                              const CostResult& got) {
+  // The reference prices with the request's table, or the built-in one as RunCost does.
+  const PricingTable& table = req.pricing != nullptr ? *req.pricing : BuiltInPricing();
   auto groups = test::GroupSpans(spans, req.filter, req.group_by, req.group_attribute);
   ASSERT_EQ(got.groups.size(), groups.size());
   std::vector<const Span*> all;
@@ -68,12 +93,12 @@ void ExpectMatchesBruteForce(const std::vector<Span>& spans, const CostRequest& 
   for (const auto& [key, members] : groups) {
     const CostGroup& g = got.groups[i++];
     ASSERT_EQ(g.key, key);
-    ExpectFigures(g.figures, Reference(members));
-    ExpectBuckets(g.buckets, members, req.step_nanos);
+    ExpectFigures(g.figures, Reference(members, table));
+    ExpectBuckets(g.buckets, members, req.step_nanos, table);
     all.insert(all.end(), members.begin(), members.end());
   }
-  ExpectFigures(got.total, Reference(all));
-  ExpectBuckets(got.total_buckets, all, req.step_nanos);
+  ExpectFigures(got.total, Reference(all, table));
+  ExpectBuckets(got.total_buckets, all, req.step_nanos, table);
 }
 
 class CostQueryTest : public ::roost::test::SpanStoreTest {
@@ -87,9 +112,26 @@ class CostQueryTest : public ::roost::test::SpanStoreTest {
     WriteResult w = WriteOk(*store_, spans_);
     ASSERT_TRUE(w.rejected.empty());
   }
+  // Random filters, group-bys, steps and pricing (built-in, none at all, or a file pricing some
+  // models with detail rates), each answer compared with the brute-force reference.
   void CheckRandomQueries(uint64_t seed, int rounds) {
+    PricingTable empty;
+    PricingTable custom;
+    ASSERT_THAT(custom.MergeJson(R"({"models": {
+        "/claude/": {"input_per_million_tokens": 3, "output_per_million_tokens": 15,
+                     "cache_read_per_million_tokens": 0.3},
+        "gpt-4o": {"input_per_million_tokens": 2.5, "output_per_million_tokens": 10,
+                   "cache_read_per_million_tokens": 1.25, "reasoning_per_million_tokens": 12},
+        "hand-model": {"input_per_million_tokens": 1, "output_per_million_tokens": 2,
+                       "cache_write_per_million_tokens": 1.5,
+                       "audio_input_per_million_tokens": 30,
+                       "audio_output_per_million_tokens": 60}}})",
+                                 "custom"),
+                IsOk());
+    const PricingTable* tables[] = {nullptr, &empty, &custom};
     std::mt19937_64 rng(seed);
     uint64_t matched = 0;
+    uint64_t unpriced = 0;
     for (int round = 0; round < rounds; ++round) {
       CostRequest req;
       req.filter = test::RandomFilter(rng, spans_);
@@ -97,13 +139,16 @@ class CostQueryTest : public ::roost::test::SpanStoreTest {
       if (req.group_by == GroupBy::kAttribute)
         req.group_attribute = test::RandomGroupAttribute(rng);
       req.step_nanos = test::RandomStep(rng);
+      req.pricing = tables[rng() % 3];
       SCOPED_TRACE("round " + std::to_string(round));
       Result<CostResult> got = RunCost(*store_, req);
       ASSERT_THAT(got, IsOk());
       ExpectMatchesBruteForce(spans_, req, *got);
       matched += got->total.spans;
+      unpriced += got->total.unpriced_spans;
     }
     EXPECT_GT(matched, spans_.size());
+    EXPECT_GT(unpriced, 0u);
   }
 
   std::unique_ptr<SpanStore> store_;
@@ -136,6 +181,62 @@ TEST_F(CostQueryTest, HandMadeSpansSumByModel) {
   EXPECT_EQ(got->total.prompt_tokens, 10u * (780 - (9 + 19 + 29 + 39)));
   // Even i carry 0.000125 * i USD: 0.000125 * (0 + 2 + ... + 38) = 0.000125 * 380.
   EXPECT_DOUBLE_EQ(got->total.cost_usd, 0.0475);
+}
+
+// Six spans priced by hand: the cost attribute beats the table, token details go at their own
+// rates, an unknown model is unpriced, and neither a span without a model nor a non-LLM span
+// is priced or unpriced.
+TEST_F(CostQueryTest, CostAttributeTableDetailsAndUnpricedByHand) {
+  PricingTable pricing;
+  ASSERT_THAT(pricing.MergeJson(R"({"models": {"gpt-4o": {"input_per_million_tokens": 2.5,
+      "output_per_million_tokens": 10, "cache_read_per_million_tokens": 1.25,
+      "reasoning_per_million_tokens": 12}}})",
+                                "test"),
+              IsOk());
+  std::vector<Span> spans;
+  auto add = [&](const std::string& model, SpanKind kind, std::optional<double> cost) -> Span& {
+    const uint64_t n = spans.size() + 1;
+    Span& s = spans.emplace_back(::roost::test::MakeSpan(n, n, test::kBaseTime + int64_t(n)));
+    s.model_name = model;
+    s.kind = kind;
+    s.cost_usd = cost;
+    s.prompt_tokens = 1000;
+    s.completion_tokens = 100;
+    s.total_tokens = 1100;
+    s.cache_read_tokens = 200;
+    s.reasoning_tokens = 40;
+    return s;
+  };
+  add("gpt-4o", SpanKind::kLlm, 0.5);             // the attribute, not the table
+  add("gpt-4o", SpanKind::kLlm, std::nullopt);    // computed
+  add("mystery", SpanKind::kLlm, std::nullopt);   // unpriced
+  add("mystery", SpanKind::kLlm, 0.25);           // carries a cost: not unpriced
+  add("", SpanKind::kLlm, std::nullopt);          // no model: nothing
+  add("gpt-4o", SpanKind::kChain, std::nullopt);  // not an LLM span: nothing
+  WriteOk(*store_, spans);
+  // 800 prompt tokens at input, 200 cached, 60 completion at output, 40 reasoning.
+  const double computed = 800 * 2.5e-6 + 200 * 1.25e-6 + 60 * 10e-6 + 40 * 12e-6;
+  for (int pass = 0; pass < 2; ++pass) {
+    SCOPED_TRACE(pass == 0 ? "open blocks" : "sealed");
+    CostRequest req;
+    req.group_by = GroupBy::kModel;
+    req.pricing = &pricing;
+    Result<CostResult> got = RunCost(*store_, req);
+    ASSERT_THAT(got, IsOk());
+    ASSERT_EQ(got->groups.size(), 3u);
+    EXPECT_EQ(got->groups[0].key, "gpt-4o");
+    EXPECT_NEAR(got->groups[0].figures.cost_usd, 0.5 + computed, 1e-12);
+    EXPECT_EQ(got->groups[0].figures.unpriced_spans, 0u);
+    EXPECT_EQ(got->groups[1].key, "mystery");
+    EXPECT_NEAR(got->groups[1].figures.cost_usd, 0.25, 1e-12);
+    EXPECT_EQ(got->groups[1].figures.unpriced_spans, 1u);
+    EXPECT_EQ(got->groups[2].figures.cost_usd, 0);
+    EXPECT_EQ(got->groups[2].figures.spans, 1u);
+    EXPECT_NEAR(got->total.cost_usd, 0.75 + computed, 1e-12);
+    EXPECT_EQ(got->total.unpriced_spans, 1u);
+    EXPECT_EQ(got->total.spans, 6u);
+    ASSERT_THAT(store_->Flush(), IsOk());
+  }
 }
 
 TEST_F(CostQueryTest, NoneGroupingGivesOneEmptyGroupWhenNothingMatches) {

@@ -51,7 +51,31 @@ inline std::vector<Span> HandMadeSpans() {
   return spans;
 }
 
-// 20000 generated spans over the two days before kBaseTime, then HandMadeSpans().
+// LLM spans without a cost that carry every token-type detail (the generator only makes
+// cache reads), some with a total above prompt + completion; one model is priced nowhere.
+inline std::vector<Span> DetailSpans() {
+  const char* models[] = {"hand-model", "gpt-4o", "claude-3-5-sonnet-20241022", "unpriced-model"};
+  std::vector<Span> spans;
+  for (uint64_t i = 0; i < 60; ++i) {
+    Span s = ::roost::test::MakeSpan(950000 + i / 3, 950000 + i, kBaseTime - int64_t(i) * kMinute);
+    s.name = "ChatCompletion";
+    s.kind = SpanKind::kLlm;
+    s.model_name = models[i % 4];
+    s.prompt_tokens = 1000 + int64_t(i) * 7;
+    s.completion_tokens = 200 + int64_t(i);
+    s.total_tokens = s.prompt_tokens + s.completion_tokens + (i % 5 == 0 ? 50 : 0);
+    s.cache_read_tokens = int64_t(i) * 3;
+    s.cache_write_tokens = int64_t(i) * 2;
+    s.prompt_audio_tokens = int64_t(i % 7);
+    s.reasoning_tokens = int64_t(i % 9) * 10;
+    s.completion_audio_tokens = int64_t(i % 4);
+    spans.push_back(std::move(s));
+  }
+  return spans;
+}
+
+// 20000 generated spans over the two days before kBaseTime, then HandMadeSpans() and
+// DetailSpans().
 inline std::vector<Span> CorpusSpans() {
   workload::GeneratorOptions o;
   o.end_unix_nano = kBaseTime;
@@ -62,6 +86,7 @@ inline std::vector<Span> CorpusSpans() {
   while (gen.Next(1000, &spans) > 0) {
   }
   for (Span& s : HandMadeSpans()) spans.push_back(std::move(s));
+  for (Span& s : DetailSpans()) spans.push_back(std::move(s));
   return spans;
 }
 

@@ -53,6 +53,16 @@ const void* ColumnBytes(const ColumnView& v, Column column) {
       return v.user.bytes();
     case Column::kRecordRef:
       return v.record_ref.bytes();
+    case Column::kCacheReadTokens:
+      return v.cache_read_tokens.bytes();
+    case Column::kCacheWriteTokens:
+      return v.cache_write_tokens.bytes();
+    case Column::kPromptAudioTokens:
+      return v.prompt_audio_tokens.bytes();
+    case Column::kReasoningTokens:
+      return v.reasoning_tokens.bytes();
+    case Column::kCompletionAudioTokens:
+      return v.completion_audio_tokens.bytes();
   }
   return nullptr;
 }

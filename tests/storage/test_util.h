@@ -151,6 +151,11 @@ inline Span MakeFullSpan(uint64_t trace_key, uint64_t span_key, int64_t start) {
   s.completion_tokens = 345;
   s.total_tokens = 1545;
   s.cost_usd = 0.004321;
+  s.cache_read_tokens = 600;
+  s.cache_write_tokens = 50;
+  s.prompt_audio_tokens = 20;
+  s.reasoning_tokens = 100;
+  s.completion_audio_tokens = 5;
   s.attributes = {
       {"input.value", std::string("What is the capital of France?")},
       {"empty.string", std::string()},

@@ -21,6 +21,7 @@
 #include "tools/roost/api_source.h"
 #include "tools/roost/commands.h"
 #include "tools/roost/query_json_reader.h"
+#include "tools/roost/pricing_flag.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
@@ -31,6 +32,7 @@ struct QueryFlags {
   std::string server;   // --server: ask a running roost serve (GET of the API route) instead
   std::string api_key;  // --api-key: Bearer token for --server
   bool json = false;
+  std::string pricing;  // cost only
   // (parameter name, value) as the HTTP query string would carry them; empty = absent.
   std::vector<std::pair<std::string, std::string>> params = {
       {"project", ""}, {"from", ""},     {"to", ""}, {"kind", ""}, {"name", ""},  {"model", ""},
@@ -75,11 +77,12 @@ void PrintLatency(const std::vector<query::LatencyGroup>& groups, const api::Que
 }
 
 void PrintFigures(const std::string& label, const query::CostFigures& f) {
-  std::printf("%-32s %10llu %14llu %14llu %14llu %14.6f %8d\n", label.c_str(),
+  std::printf("%-32s %10llu %14llu %14llu %14llu %14.6f %8llu\n", label.c_str(),
               static_cast<unsigned long long>(f.spans),
               static_cast<unsigned long long>(f.prompt_tokens),
               static_cast<unsigned long long>(f.completion_tokens),
-              static_cast<unsigned long long>(f.total_tokens), f.cost_usd, 0);
+              static_cast<unsigned long long>(f.total_tokens), f.cost_usd,
+              static_cast<unsigned long long>(f.unpriced_spans));
 }
 
 void PrintCost(const query::CostResult& result) {
@@ -142,6 +145,7 @@ void RunCostCommand(const QueryFlags& flags) {
     PrintCost(*result);
     return;
   }
+  std::shared_ptr<const query::PricingTable> pricing = LoadPricingOrFail(flags.pricing);
   std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
   Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
   if (!p.ok()) Fail(p.status().message());
@@ -150,6 +154,7 @@ void RunCostCommand(const QueryFlags& flags) {
   request.group_by = p->group_by;
   request.group_attribute = p->group_attribute;
   request.step_nanos = p->step_nanos;
+  request.pricing = pricing.get();
   Result<query::CostResult> result = query::RunCost(*store, request);
   if (!result.ok()) Fail(result.status().ToString());
   if (flags.json) {
@@ -195,6 +200,9 @@ void AddQueryCommand(CLI::App& app) {
   auto cost_flags = std::make_shared<QueryFlags>();
   CLI::App* cost = query->add_subcommand("cost", "Token and cost sums per group");
   AddQueryFlags(cost, cost_flags.get());
+  cost->add_option("--pricing", cost_flags->pricing,
+                   "Pricing file adding to or overriding the built-in model prices")
+      ->envname("ROOST_PRICING");
   cost->callback([cost_flags] { RunCostCommand(*cost_flags); });
   AddReadQueryCommands(query);
 }

@@ -14,6 +14,7 @@
 #include "api/http_server.h"
 #include "storage/span_store.h"
 #include "tools/roost/commands.h"
+#include "tools/roost/pricing_flag.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
@@ -24,6 +25,7 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:6006";
   std::string api_key;
   std::string retention;
+  std::string pricing;
   bool insecure = false;
   bool sync = false;
   size_t max_body = size_t{32} << 20;
@@ -105,6 +107,7 @@ void RunServe(const ServeFlags& f) {
     if (!retention.ok()) Fail("--retention: " + retention.status().message());
     store_options.retention = *retention;
   }
+  std::shared_ptr<const query::PricingTable> pricing = LoadPricingOrFail(f.pricing);
 
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.
   sigset_t signals;
@@ -121,6 +124,7 @@ void RunServe(const ServeFlags& f) {
   api::AppOptions app;
   app.api_key = f.api_key;
   app.ingest.max_decompressed_bytes = f.max_decompressed;
+  app.pricing = pricing;
   Result<std::unique_ptr<api::HttpServer>> http =
       api::HttpServer::Start(server, api::MakeAppHandler(**store, app));
   if (!http.ok()) Fail(http.status().ToString());
@@ -152,6 +156,10 @@ void AddServeCommand(CLI::App& app) {
       ->envname("ROOST_API_KEY");
   cmd->add_option("--retention", f->retention, "Keep this long, e.g. 30d (default: forever)")
       ->envname("ROOST_RETENTION");
+  cmd->add_option("--pricing", f->pricing,
+                  "Pricing file adding to or overriding the built-in model prices (roost's JSON "
+                  "or Phoenix's cost manifest)")
+      ->envname("ROOST_PRICING");
   cmd->add_flag("--insecure", f->insecure, "Allow a non-loopback address without an api key");
   cmd->add_flag("--sync", f->sync, "fsync every commit (power-loss safe acknowledgements)");
   cmd->add_option("--max-body", f->max_body, "Largest request body on the wire, bytes");

@@ -709,6 +709,7 @@ void SpanGenerator::Rep::AddLlmTokens(const ChildPlan& plan, Span* span) {
   if (caches && span->prompt_tokens >= 1024 && traffic.Chance(4000)) {
     const int64_t cached = span->prompt_tokens * traffic.Between(30, 90) / 100;
     AddInt(&attrs, "llm.token_count.prompt_details.cache_read", cached);
+    span->cache_read_tokens = cached;
   }
   AddInt(&attrs, "llm.token_count.completion", span->completion_tokens);
   AddInt(&attrs, "llm.token_count.total", span->total_tokens);
