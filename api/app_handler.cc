@@ -1,7 +1,11 @@
 #include "api/app_handler.h"
 
 #include <memory>
+#include <string>
+#include <utility>
 
+#include "api/phoenix_json.h"
+#include "api/phoenix_routes.h"
 #include "api/query_handlers.h"
 
 namespace roost::api {
@@ -41,7 +45,7 @@ bool IsAuthorized(const Request& request, const std::string& api_key) {
 
 Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
   auto ingest = std::make_shared<TraceIngestHandler>(store, options.ingest);
-  return [ingest, options, &store](const Request& request) -> Response {
+  Handler route = [ingest, options, &store](const Request& request) -> Response {
     if (request.path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
       Response r;
@@ -63,7 +67,16 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
       if (request.method != "GET") return MethodNotAllowed("GET");
       return HandleCost(request, store);
     }
+    if (IsPhoenixReadRoute(request.path)) return HandlePhoenixRead(request, store);
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
+  };
+  // Phoenix clients learn the server version (and so which features they may use) from this
+  // header on any response.
+  return [route = std::move(route)](const Request& request) {
+    Response r = route(request);
+    r.headers.emplace_back(std::string(kPhoenixVersionHeader),
+                           std::string(phoenix::kServerVersion));
+    return r;
   };
 }
 

@@ -1,8 +1,8 @@
 #include "api/phoenix_json.h"
 
-#include <array>
-#include <chrono>
 #include <cstdio>
+#include <type_traits>
+#include <variant>
 
 #include "api/rfc3339.h"
 

@@ -34,8 +34,7 @@ int64_t SortKey(const TraceSummary& t, bool by_latency) {
 }
 
 std::string EncodeCursor(const std::string& sort, const TracePosition& p) {
-  return GlobalId(kTraceCursorType,
-                  sort + ":" + std::to_string(p.key) + ":" + p.trace_id.ToHex());
+  return GlobalId(kTraceCursorType, sort + ":" + std::to_string(p.key) + ":" + p.trace_id.ToHex());
 }
 
 // nullopt unless `text` is a cursor EncodeCursor made for the same sort.

@@ -39,8 +39,8 @@ Result<std::vector<TraceSummary>> SummarizeTraces(const SpanStore& store,
   std::unordered_map<TraceId, TraceSummary, TraceIdHash> traces;
   ScanRequest request;
   request.project = std::string(project);
-  request.columns = {Column::kStart,        Column::kDuration,         Column::kKind,
-                     Column::kSession,      Column::kPromptTokens,     Column::kCompletionTokens,
+  request.columns = {Column::kStart,   Column::kDuration,     Column::kKind,
+                     Column::kSession, Column::kPromptTokens, Column::kCompletionTokens,
                      Column::kTraceId};
   Status s = store.Scan(request, [&](const ColumnView& v) {
     for (size_t r = 0; r < v.rows; ++r) {
