@@ -75,10 +75,10 @@ Response ListProjects(const Request& request, const SpanStore& store) {
 }
 
 // The traces of a project grouped by session dictionary id (traces in start order).
-std::map<uint32_t, std::vector<TraceSummary>> BySession(std::vector<TraceSummary> traces) {
+std::map<uint32_t, std::vector<TraceSummary>> BySession(const std::vector<TraceSummary>& traces) {
   std::map<uint32_t, std::vector<TraceSummary>> out;
-  for (TraceSummary& t : traces) {
-    if (t.session != 0) out[t.session].push_back(std::move(t));
+  for (const TraceSummary& t : traces) {
+    if (t.session != 0) out[t.session].push_back(t);
   }
   for (auto& [session, list] : out) {
     std::sort(list.begin(), list.end(), [](const TraceSummary& a, const TraceSummary& b) {
@@ -106,7 +106,7 @@ Response ListSessions(const Request& request, const SpanStore& store, const Proj
   }
   Result<std::vector<TraceSummary>> traces = query::SummarizeTraces(store, project.name);
   if (!traces.ok()) return phoenix::StatusResponse(traces.status());
-  std::map<uint32_t, std::vector<TraceSummary>> sessions = BySession(std::move(*traces));
+  std::map<uint32_t, std::vector<TraceSummary>> sessions = BySession(*traces);
   std::vector<uint32_t> ids;
   for (const auto& [id, list] : sessions) {
     if (!cursor || (desc ? id <= *cursor : id >= *cursor)) ids.push_back(id);
