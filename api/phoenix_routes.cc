@@ -154,8 +154,9 @@ Response GetSession(const SpanStore& store, const std::string& identifier) {
   std::string session_id = identifier;
   if (auto gid = phoenix::ParseGlobalId(identifier); gid && gid->first == phoenix::kSessionType) {
     std::optional<uint64_t> id = phoenix::ParseDecimal(gid->second);
-    if (!id)
+    if (!id) {
       return ErrorResponse(400, "session_identifier: not a session id: '" + identifier + "'");
+    }
     Result<std::string> project = store.DictionaryString(DictKind::kProject, *id >> 32);
     Result<std::string> session =
         store.DictionaryString(DictKind::kSession, static_cast<uint32_t>(*id & 0xffffffffu));
@@ -211,8 +212,9 @@ Response HandlePhoenixRead(const Request& request, const SpanStore& store) {
   }
   Result<Project> project = phoenix::ResolveProject(store, seg[2]);
   if (!project.ok()) return phoenix::StatusResponse(project.status());
-  if (seg.size() == 3)
+  if (seg.size() == 3) {
     return phoenix::ObjectResponse(phoenix::ProjectJson(project->name, project->id));
+  }
   if (seg[3] == "sessions") return ListSessions(request, store, *project);
   if (seg[3] == "traces") return phoenix::HandleTraces(request, store, project->name, project->id);
   if (seg[3] == "spans") return phoenix::HandleSpans(request, store, project->name, project->id);
