@@ -145,7 +145,33 @@ std::string FormatTime(int64_t unix_nano) {
   return out;
 }
 
+// A Unix timestamp as pydantic reads one from a string: seconds, or milliseconds when above
+// 2e10, with an optional fraction of up to 9 digits. nullopt when `text` is not one.
+std::optional<int64_t> ParseTimestamp(std::string_view text) {
+  const size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 15 || fraction.size() > 9) return std::nullopt;
+  if (dot != std::string_view::npos && fraction.empty()) return std::nullopt;
+  int64_t v = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  int64_t f = 0;
+  for (size_t i = 0; i < 9; ++i) {
+    const char c = i < fraction.size() ? fraction[i] : '0';
+    if (c < '0' || c > '9') return std::nullopt;
+    f = f * 10 + (c - '0');
+  }
+  // f is the fraction in billionths of the unit.
+  if (v > 20'000'000'000) return v * 1'000'000 + f / 1000;
+  if (v > 9'000'000'000) return std::nullopt;  // past year 2255: out of int64 ns range soon
+  return v * 1'000'000'000 + f;
+}
+
 Result<int64_t> ParseTime(std::string_view text, std::string_view param) {
+  if (std::optional<int64_t> ts = ParseTimestamp(text)) return *ts;
   std::string t(text);
   if (t.size() > 10 && t[10] == ' ') t[10] = 'T';
   Result<int64_t> parsed = ParseRfc3339(t);

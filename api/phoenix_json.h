@@ -47,9 +47,10 @@ std::optional<std::string> Base64Decode(std::string_view text);
 // below the microsecond are dropped (rounded toward the past).
 std::string FormatTime(int64_t unix_nano);
 
-// A time parameter (start_time, end_time): ISO 8601 / RFC 3339 with 'Z' or an offset, or
-// without one (then UTC, as Phoenix normalizes naive times), 'T' or a space between date and
-// time. kInvalidArgument naming `param` otherwise.
+// A time parameter (start_time, end_time) as Phoenix (pydantic) reads one: ISO 8601 / RFC 3339
+// with 'Z' or an offset, or without one (then UTC, as Phoenix normalizes naive times), 'T' or a
+// space between date and time; or a Unix timestamp in seconds (milliseconds when above 2e10),
+// with an optional fraction. kInvalidArgument naming `param` otherwise.
 [[nodiscard]] Result<int64_t> ParseTime(std::string_view text, std::string_view param);
 
 // Global ids of roost's objects. Projects and sessions have numeric node ids (dictionary ids:
