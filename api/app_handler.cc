@@ -1,12 +1,14 @@
 #include "api/app_handler.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "api/phoenix_json.h"
 #include "api/phoenix_routes.h"
 #include "api/query_handlers.h"
+#include "api/read_handlers.h"
 
 namespace roost::api {
 namespace {
@@ -67,6 +69,7 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
       if (request.method != "GET") return MethodNotAllowed("GET");
       return HandleCost(request, store);
     }
+    if (std::optional<Response> r = RouteRead(request, store)) return std::move(*r);
     if (IsPhoenixReadRoute(request.path)) return HandlePhoenixRead(request, store);
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
   };

@@ -7,9 +7,12 @@ namespace roost::cli {
 // Each adds one subcommand (and its callback) to the `roost` command line. A callback that fails
 // prints a message on stderr and exits non-zero through CLI::RuntimeError.
 void AddBenchCommand(CLI::App& app);
+void AddExportCommand(CLI::App& app);
 void AddGenCommand(CLI::App& app);
 void AddImportCommand(CLI::App& app);
 void AddQueryCommand(CLI::App& app);
+// The read-API subcommands of `roost query` (projects, sessions, session, trace, spans).
+void AddReadQueryCommands(CLI::App* query);
 void AddServeCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 

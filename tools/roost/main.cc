@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   roost::cli::AddStatsCommand(app);
   roost::cli::AddQueryCommand(app);
   roost::cli::AddImportCommand(app);
+  roost::cli::AddExportCommand(app);
   roost::cli::AddBenchCommand(app);
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +18,9 @@
 #include "query/cost_query.h"
 #include "query/latency_query.h"
 #include "storage/span_store.h"
+#include "tools/roost/api_source.h"
 #include "tools/roost/commands.h"
+#include "tools/roost/query_json_reader.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
@@ -25,6 +28,8 @@ namespace {
 
 struct QueryFlags {
   std::string data = "./roost-data";
+  std::string server;   // --server: ask a running roost serve (GET of the API route) instead
+  std::string api_key;  // --api-key: Bearer token for --server
   bool json = false;
   // (parameter name, value) as the HTTP query string would carry them; empty = absent.
   std::vector<std::pair<std::string, std::string>> params = {
@@ -89,7 +94,26 @@ void PrintCost(const query::CostResult& result) {
   PrintFigures("(total)", result.total);
 }
 
+// With --server: GETs `path` with the flags' parameters. Returns nullopt when the answer was
+// printed (--json), else the body for the table.
+std::optional<std::string> FetchFromServer(const QueryFlags& flags, const std::string& path) {
+  const std::string body =
+      FetchApiJson(ApiSource{flags.data, flags.server, flags.api_key}, path, flags.params);
+  if (!flags.json) return body;
+  std::printf("%s\n", body.c_str());
+  return std::nullopt;
+}
+
 void RunLatencyCommand(const QueryFlags& flags) {
+  if (!flags.server.empty()) {
+    std::optional<std::string> body = FetchFromServer(flags, "/api/v1/latency");
+    if (!body) return;
+    api::QueryParams p;
+    Result<std::vector<query::LatencyGroup>> groups = ReadLatencyJson(*body, &p.quantile_keys);
+    if (!groups.ok()) Fail(groups.status().message());
+    PrintLatency(*groups, p);
+    return;
+  }
   std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
   Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
   if (!p.ok()) Fail(p.status().message());
@@ -104,6 +128,14 @@ void RunLatencyCommand(const QueryFlags& flags) {
 }
 
 void RunCostCommand(const QueryFlags& flags) {
+  if (!flags.server.empty()) {
+    std::optional<std::string> body = FetchFromServer(flags, "/api/v1/cost");
+    if (!body) return;
+    Result<query::CostResult> result = ReadCostJson(*body);
+    if (!result.ok()) Fail(result.status().message());
+    PrintCost(*result);
+    return;
+  }
   std::unique_ptr<SpanStore> store = OpenReadOnly(flags.data);
   Result<api::QueryParams> p = api::ParseQueryParams(flags.params, *store);
   if (!p.ok()) Fail(p.status().message());
@@ -121,6 +153,8 @@ void RunCostCommand(const QueryFlags& flags) {
 void AddQueryFlags(CLI::App* cmd, QueryFlags* flags) {
   cmd->add_option("--data", flags->data, "Data dir (opened read-only)")->envname("ROOST_DATA");
   cmd->add_flag("--json", flags->json, "Print the HTTP API's JSON instead of a table");
+  cmd->add_option("--server", flags->server, "Ask a running roost serve (http://HOST:PORT)");
+  cmd->add_option("--api-key", flags->api_key, "API key for --server")->envname("ROOST_API_KEY");
   for (auto& [name, value] : flags->params) {
     std::string flag = "--" + name;
     for (char& c : flag) c = c == '_' ? '-' : c;
@@ -131,7 +165,8 @@ void AddQueryFlags(CLI::App* cmd, QueryFlags* flags) {
 }  // namespace
 
 void AddQueryCommand(CLI::App& app) {
-  CLI::App* query = app.add_subcommand("query", "Query latency and cost from a data dir");
+  CLI::App* query = app.add_subcommand(
+      "query", "Query a data dir or a server: latency, cost, sessions, traces, spans");
   query->require_subcommand(1);
   auto latency_flags = std::make_shared<QueryFlags>();
   CLI::App* latency = query->add_subcommand("latency", "Latency percentiles (ms) per group");
@@ -141,6 +176,7 @@ void AddQueryCommand(CLI::App& app) {
   CLI::App* cost = query->add_subcommand("cost", "Token and cost sums per group");
   AddQueryFlags(cost, cost_flags.get());
   cost->callback([cost_flags] { RunCostCommand(*cost_flags); });
+  AddReadQueryCommands(query);
 }
 
 }  // namespace roost::cli
