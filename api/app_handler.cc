@@ -2,8 +2,11 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
+#include "api/phoenix_json.h"
+#include "api/phoenix_routes.h"
 #include "api/query_handlers.h"
 #include "api/read_handlers.h"
 
@@ -44,7 +47,7 @@ bool IsAuthorized(const Request& request, const std::string& api_key) {
 
 Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
   auto ingest = std::make_shared<TraceIngestHandler>(store, options.ingest);
-  return [ingest, options, &store](const Request& request) -> Response {
+  Handler route = [ingest, options, &store](const Request& request) -> Response {
     if (request.path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
       Response r;
@@ -67,7 +70,16 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
       return HandleCost(request, store, options.pricing.get());
     }
     if (std::optional<Response> r = RouteRead(request, store)) return std::move(*r);
+    if (IsPhoenixReadRoute(request.path)) return HandlePhoenixRead(request, store);
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
+  };
+  // Phoenix clients learn the server version (and so which features they may use) from this
+  // header on any response.
+  return [route = std::move(route)](const Request& request) {
+    Response r = route(request);
+    r.headers.emplace_back(std::string(kPhoenixVersionHeader),
+                           std::string(phoenix::kServerVersion));
+    return r;
   };
 }
 

@@ -107,8 +107,57 @@ Status Validate(const SpanListRequest& request) {
 
 bool AttributesMatch(const Span& span, const SpanListRequest& request) {
   return query::AttributesMatch(span, request.attributes) &&
-         query::AttributesMatch(span, request.filter.attributes);
+         query::AttributesMatch(span, request.filter.attributes) &&
+         (!request.span_filter || request.span_filter(span));
 }
+
+// The any-of sets (kinds, names, statuses), on the columns.
+class SetFilter {
+ public:
+  // Resolves the names to dictionary ids; unknown names are dropped.
+  static Result<SetFilter> Make(const SpanStore& store, const SpanListRequest& r) {
+    SetFilter f;
+    for (SpanKind k : r.kinds) f.kinds_.push_back(static_cast<uint8_t>(k));
+    for (StatusCode c : r.statuses) f.statuses_.push_back(static_cast<uint8_t>(c));
+    f.any_names_ = r.names.empty();
+    for (const std::string& n : r.names) {
+      Result<uint32_t> id = store.DictionaryId(DictKind::kName, n);
+      if (id.ok()) {
+        f.names_.push_back(*id);
+      } else if (!id.status().IsNotFound()) {
+        return id.status();
+      }
+    }
+    std::sort(f.names_.begin(), f.names_.end());
+    return f;
+  }
+
+  // True when no span can match (only unknown names listed).
+  bool MatchesNothing() const { return !any_names_ && names_.empty(); }
+
+  void AddColumns(ColumnSet& c) const {
+    if (!kinds_.empty()) c.Add(Column::kKind);
+    if (!statuses_.empty()) c.Add(Column::kStatus);
+    if (!any_names_) c.Add(Column::kName);
+  }
+
+  bool Matches(const ColumnView& v, size_t r) const {
+    if (!kinds_.empty() && std::find(kinds_.begin(), kinds_.end(), v.kind[r]) == kinds_.end()) {
+      return false;
+    }
+    if (!statuses_.empty() &&
+        std::find(statuses_.begin(), statuses_.end(), v.status[r]) == statuses_.end()) {
+      return false;
+    }
+    return any_names_ || std::binary_search(names_.begin(), names_.end(), v.name[r]);
+  }
+
+ private:
+  std::vector<uint8_t> kinds_;
+  std::vector<uint8_t> statuses_;
+  std::vector<uint32_t> names_;
+  bool any_names_ = true;
+};
 
 // The id and parent filters, on the columns.
 class IdFilter {
@@ -185,6 +234,7 @@ struct Lister {
   const SpanStore& store;
   const SpanListRequest& request;
   const SpanMatcher& matcher;
+  const SetFilter& sets;
   IdFilter ids;
   std::optional<ListKey> cursor;
   TopKeys top;
@@ -199,6 +249,9 @@ struct Lister {
     scan.columns.Add(Column::kTraceId);
     scan.columns.Add(Column::kSpanId);
     ids.AddColumns(scan.columns);
+    sets.AddColumns(scan.columns);
+    const bool read_records =
+        !request.attributes.empty() || !request.filter.attributes.empty() || request.span_filter;
     std::vector<uint32_t> rows;
     std::vector<ListKey> keys;
     return store.Scan(scan, [&](const ColumnView& v) -> Status {
@@ -209,8 +262,8 @@ struct Lister {
         if (start < lo || start >= hi || !matcher.Matches(v, r)) continue;
         const ListKey k = KeyAt(v, r);
         if (cursor && !Before(*cursor, k)) continue;
-        if (!top.Competes(k) || !ids.Matches(v, r, k)) continue;
-        if (request.attributes.empty() && request.filter.attributes.empty()) {
+        if (!top.Competes(k) || !ids.Matches(v, r, k) || !sets.Matches(v, r)) continue;
+        if (!read_records) {
           top.Offer(k);
         } else {
           rows.push_back(static_cast<uint32_t>(r));
@@ -302,6 +355,9 @@ Result<SpanListPage> ListSpans(const SpanStore& store, const SpanListRequest& re
   Result<SpanMatcher> matcher = SpanMatcher::Make(store, request.filter, GroupBy::kNone);
   if (!matcher.ok()) return matcher.status();
   if (matcher->MatchesNothing()) return page;
+  Result<SetFilter> sets = SetFilter::Make(store, request);
+  if (!sets.ok()) return sets.status();
+  if (sets->MatchesNothing()) return page;
   Result<std::optional<std::pair<int64_t, int64_t>>> bounds =
       ScanBounds(store, request.filter, cursor);
   if (!bounds.ok()) return bounds.status();
@@ -310,7 +366,8 @@ Result<SpanListPage> ListSpans(const SpanStore& store, const SpanListRequest& re
 
   // One more than a page, to know whether a next page exists. Windows go back in time; once a
   // window leaves `top` full, every older span sorts after all it holds.
-  Lister lister{store, request, *matcher, IdFilter(request), cursor, TopKeys(request.limit + 1)};
+  Lister lister{
+      store, request, *matcher, *sets, IdFilter(request), cursor, TopKeys(request.limit + 1)};
   uint64_t width = kHourNanos;
   for (int64_t hi = hi_limit;;) {
     const bool last = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo_limit) <= width;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,15 @@ struct SpanListRequest {
   // spelled "true"/"false", an integer in decimal, a double whose shortest round-trip form
   // (std::to_chars) equals it, or an array with an element that matches so.
   std::vector<std::pair<std::string, std::string>> attributes;
+  // Any-of sets on the columns (a span matches when its kind, name, status is one listed; AND
+  // with every other filter); empty matches everything. Names the store never saw match
+  // nothing. (Phoenix's repeatable span_kind, name and status_code parameters.)
+  std::vector<SpanKind> kinds;
+  std::vector<std::string> names;
+  std::vector<StatusCode> statuses;
+  // An extra test on each whole span, read from the records like `attributes`; empty: none.
+  // Called from the calling thread only.
+  std::function<bool(const Span&)> span_filter;
   // Spans per page, 1..kMaxSpanListLimit.
   size_t limit = kDefaultSpanListLimit;
   // Empty for the first page; else a SpanListPage::next_cursor from an earlier page of a request
