@@ -69,7 +69,8 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
       if (request.method != "GET") return MethodNotAllowed("GET");
       return HandleCost(request, store, options.pricing.get());
     }
-    if (std::optional<Response> r = RouteRead(request, store)) return std::move(*r);
+    if (std::optional<Response> r = RouteRead(request, store, options.pricing.get()))
+      return std::move(*r);
     if (IsPhoenixReadRoute(request.path)) return HandlePhoenixRead(request, store);
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
   };

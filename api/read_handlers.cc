@@ -122,8 +122,10 @@ Response HandleProjects(const Request& /*request*/, const SpanStore& store) {
   return r;
 }
 
-Response HandleSessions(const Request& request, const SpanStore& store) {
+Response HandleSessions(const Request& request, const SpanStore& store,
+                        const query::PricingTable* pricing) {
   query::SessionListRequest q;
+  q.pricing = pricing;
   Result<query::QueryFilter> filter = ParseFilter(request.query, store);
   if (!filter.ok()) return StatusResponse(filter.status());
   q.filter = std::move(*filter);
@@ -172,7 +174,8 @@ Response HandleTrace(const Request& /*request*/, const SpanStore& store,
   return r;
 }
 
-std::optional<Response> RouteRead(const Request& request, const SpanStore& store) {
+std::optional<Response> RouteRead(const Request& request, const SpanStore& store,
+                                  const query::PricingTable* pricing) {
   constexpr std::string_view kSessions = "/api/v1/sessions";
   constexpr std::string_view kTraces = "/api/v1/traces/";
   const std::string& path = request.path;
@@ -192,7 +195,7 @@ std::optional<Response> RouteRead(const Request& request, const SpanStore& store
   if (path == "/api/v1/spans") return HandleSpans(request, store);
   if (path.starts_with(kTraces)) return HandleTrace(request, store, path.substr(kTraces.size()));
   if (path == kSessions || path.size() == kSessions.size() + 1) {
-    return HandleSessions(request, store);
+    return HandleSessions(request, store, pricing);
   }
   return HandleSession(request, store, path.substr(kSessions.size() + 1));
 }

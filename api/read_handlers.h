@@ -14,6 +14,10 @@ namespace roost {
 class SpanStore;
 }  // namespace roost
 
+namespace roost::query {
+class PricingTable;
+}  // namespace roost::query
+
 namespace roost::api {
 
 // roost's read routes. Each is a plain function of the request and the store; errors are JSON
@@ -27,7 +31,8 @@ Response HandleProjects(const Request& request, const SpanStore& store);
 // GET /api/v1/sessions?project=&from=&to=&kind=&name=&model=&status=&limit= (SessionsJson):
 // sessions by last activity; limit 1..query::kMaxSessionListLimit, default
 // query::kDefaultSessionListLimit.
-Response HandleSessions(const Request& request, const SpanStore& store);
+Response HandleSessions(const Request& request, const SpanStore& store,
+                        const query::PricingTable* pricing = nullptr);
 
 // GET /api/v1/sessions/{session_id}?project= (SessionJson): the session's spans in start order;
 // 404 when the project holds no span of it.
@@ -47,7 +52,8 @@ Response HandleSpans(const Request& request, const SpanStore& store);
 
 // Routes the read routes above: nullopt when request.path is none of them, 405 (Allow: GET) for
 // another method than GET. Path ids are taken percent-decoded, after the route prefix.
-std::optional<Response> RouteRead(const Request& request, const SpanStore& store);
+std::optional<Response> RouteRead(const Request& request, const SpanStore& store,
+                                  const query::PricingTable* pricing = nullptr);
 
 // Parses the parameters of GET /api/v1/spans into a ListSpans request. kInvalidArgument naming the
 // parameter for bad values (the project must be one `store` knows).

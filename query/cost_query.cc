@@ -3,24 +3,19 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "query/internal/flat_index.h"
+#include "query/internal/query_pool.h"
+#include "query/internal/row_cost.h"
 #include "query/internal/span_matcher.h"
 #include "query/pricing.h"
 #include "storage/span_store.h"
 
 namespace roost::query {
 namespace {
-
-constexpr double kNanosPerUsd = 1e9;
-
-// What one row adds: its cost in nano-USD and whether it is unpriced.
-struct RowCost {
-  int64_t nanos = 0;
-  bool unpriced = false;
-};
 
 // Sums kept exact during the scan; cost in nano-USD, converted once at the end.
 struct Sums {
@@ -57,57 +52,6 @@ struct Sums {
   }
 };
 
-// Resolves each model dictionary id against the pricing table once per query.
-class PriceCache {
- public:
-  PriceCache(const SpanStore& store, const PricingTable& table) : store_(store), table_(table) {}
-
-  // The rates of model id `model`, nullptr when unpriced or when the id's name could not be
-  // read (then status() says why).
-  const TokenRates* RatesOf(uint32_t model) {
-    if (model < state_.size() && state_[model] != kUnknown) return rates_[model];
-    if (model >= state_.size()) {
-      state_.resize(model + 1, kUnknown);
-      rates_.resize(model + 1, nullptr);
-    }
-    Result<std::string> name = store_.DictionaryString(DictKind::kModel, model);
-    if (!name.ok()) {
-      status_ = name.status();
-      return nullptr;
-    }
-    const PriceEntry* entry = table_.Resolve(*name);
-    rates_[model] = entry != nullptr ? &entry->rates : nullptr;
-    state_[model] = kKnown;
-    return rates_[model];
-  }
-  const Status& status() const { return status_; }
-
- private:
-  static constexpr uint8_t kUnknown = 0;
-  static constexpr uint8_t kKnown = 1;
-  const SpanStore& store_;
-  const PricingTable& table_;
-  std::vector<uint8_t> state_;  // by model id
-  std::vector<const TokenRates*> rates_;
-  Status status_;
-};
-
-// The cost row r adds: `llm.cost.total` when present, else the computed cost of an LLM span
-// with a model (unpriced when the model has no price), else nothing.
-RowCost CostOfRow(const ColumnView& v, size_t r, PriceCache& prices) {
-  const int64_t carried = v.cost_micros[r];
-  if (carried >= 0) return RowCost{carried * 1000, false};  // -1: no `llm.cost.total`
-  const uint32_t model = v.model[r];
-  if (model == 0 || v.kind[r] != static_cast<uint8_t>(SpanKind::kLlm)) return RowCost{};
-  const TokenRates* rates = prices.RatesOf(model);
-  if (rates == nullptr) return RowCost{0, true};
-  const SpanTokens tokens{v.prompt_tokens[r],      v.completion_tokens[r],
-                          v.total_tokens[r],       v.cache_read_tokens[r],
-                          v.cache_write_tokens[r], v.prompt_audio_tokens[r],
-                          v.reasoning_tokens[r],   v.completion_audio_tokens[r]};
-  return RowCost{std::llround(SpanCostUsd(*rates, tokens) * kNanosPerUsd), false};
-}
-
 // Sums per time bucket, buckets in order of first appearance.
 struct BucketSums {
   FlatIndex index;  // bucket start -> slot
@@ -138,39 +82,63 @@ struct GroupState {
   BucketSums buckets;
 };
 
-// Scans the matching rows into `groups` (slot per group key in `group_index`).
+// The groups one shard collects: group key -> slot -> state.
+struct Partial {
+  FlatIndex index;
+  std::vector<GroupState> groups;
+
+  GroupState& At(uint32_t key) {
+    const uint32_t slot = index.SlotOf(key);
+    if (slot == groups.size()) groups.emplace_back().key = key;
+    return groups[slot];
+  }
+  void Merge(const Partial& other) {
+    for (const GroupState& g : other.groups) {
+      GroupState& mine = At(g.key);
+      mine.sums.Add(g.sums);
+      mine.buckets.Add(g.buckets);
+    }
+  }
+};
+
+// Scans every (project, shard) of one snapshot on the query pool, one Partial per task, and
+// merges them into `out`.
 Status Collect(const SpanStore& store, const CostRequest& request, const SpanMatcher& m,
-               FlatIndex& group_index, std::vector<GroupState>& groups) {
+               Partial& out) {
   Result<std::vector<std::string>> projects = ProjectsOf(store, request.filter);
   if (!projects.ok()) return projects.status();
-  ScanRequest scan;
-  scan.from_unix_nano = request.filter.from;
-  scan.to_unix_nano = request.filter.to;
-  scan.columns = m.Columns();
-  for (Column c :
-       {Column::kPromptTokens, Column::kCompletionTokens, Column::kTotalTokens, Column::kCostMicros,
-        Column::kKind, Column::kModel, Column::kCacheReadTokens, Column::kCacheWriteTokens,
-        Column::kPromptAudioTokens, Column::kReasoningTokens, Column::kCompletionAudioTokens}) {
-    scan.columns.Add(c);
-  }
+  ColumnSet columns = m.Columns();
+  AddRowCostColumns(columns);
   const int64_t step = request.step_nanos;
-  PriceCache prices(store, request.pricing != nullptr ? *request.pricing : BuiltInPricing());
-  for (const std::string& project : *projects) {
-    scan.project = project;
-    Status s = store.Scan(scan, [&](const ColumnView& v) {
+  const PricingTable& table = request.pricing != nullptr ? *request.pricing : BuiltInPricing();
+  QueryPool& pool = QueryPool::Shared();
+  const auto shards = static_cast<uint32_t>(pool.threads());
+  const size_t tasks = projects->size() * shards;
+  std::vector<Partial> partials(tasks);
+  std::shared_ptr<const ReadSnapshot> snapshot = store.Snapshot();
+  Status s = pool.RunAll(tasks, [&](size_t t) -> Status {
+    Partial& part = partials[t];
+    PriceCache prices(store, table);  // per task: not thread-safe
+    ScanRequest scan;
+    scan.project = (*projects)[t / shards];
+    scan.from_unix_nano = request.filter.from;
+    scan.to_unix_nano = request.filter.to;
+    scan.columns = columns;
+    scan.shard = static_cast<uint32_t>(t % shards);
+    scan.shards = shards;
+    return store.Scan(*snapshot, scan, [&](const ColumnView& v) {
       Status matched = m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
         const RowCost cost = CostOfRow(v, r, prices);
-        const uint32_t slot = group_index.SlotOf(key);
-        if (slot == groups.size()) groups.emplace_back().key = key;
-        GroupState& g = groups[slot];
+        GroupState& g = part.At(key);
         g.sums.AddRow(v, r, cost);
         if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r, cost);
       });
       if (!matched.ok()) return matched;
       return prices.status();
     });
-    if (!s.ok()) return s;
-  }
+  });
+  if (!s.ok()) return s;
+  for (const Partial& part : partials) out.Merge(part);
   return Status::OK();
 }
 
@@ -193,20 +161,16 @@ Result<CostResult> RunCost(const SpanStore& store, const CostRequest& request) {
       SpanMatcher::Make(store, request.filter, request.group_by, request.group_attribute);
   if (!matcher.ok()) return matcher.status();
 
-  FlatIndex group_index;
-  std::vector<GroupState> groups;
-  if (request.group_by == GroupBy::kNone) {
-    group_index.SlotOf(0);
-    groups.emplace_back();
-  }
+  Partial all;
+  if (request.group_by == GroupBy::kNone) all.At(0);
   if (!matcher->MatchesNothing()) {
-    if (Status s = Collect(store, request, *matcher, group_index, groups); !s.ok()) return s;
+    if (Status s = Collect(store, request, *matcher, all); !s.ok()) return s;
   }
 
   CostResult out;
   Sums total;
   BucketSums total_buckets;
-  for (const GroupState& g : groups) {
+  for (const GroupState& g : all.groups) {
     Result<std::optional<std::string>> key = matcher->KeyName(store, g.key);
     if (!key.ok()) return key.status();
     out.groups.push_back(CostGroup{std::move(*key), g.sums.Figures(), g.buckets.Buckets()});

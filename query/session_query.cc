@@ -5,7 +5,9 @@
 #include <unordered_set>
 #include <utility>
 
+#include "query/cost_query.h"
 #include "query/internal/flat_index.h"
+#include "query/internal/row_cost.h"
 #include "query/internal/span_matcher.h"
 #include "query/quantile.h"
 #include "storage/span_store.h"
@@ -15,18 +17,10 @@ namespace {
 
 constexpr double kNanosPerMilli = 1e6;
 
-// The cost of row r in micro-USD, 0 when unknown. Today: the span's `llm.cost.total` column.
-// TODO(roost): once query/pricing.h exists, price rows without `llm.cost.total` from their model
-// and token columns here (and add those columns in Scan below); every session figure follows.
-int64_t SpanCostMicros(const ColumnView& v, size_t r) {
-  const int64_t micros = v.cost_micros[r];
-  return micros > 0 ? micros : 0;
-}
-
 struct SessionState {
   uint32_t session = 0;  // dictionary id
   SessionStats stats;
-  int64_t cost_micros = 0;
+  int64_t cost_nanos = 0;  // exact, as RunCost sums it
   std::vector<double> durations_ms;
   std::unordered_set<uint64_t> traces;  // 64-bit digests of the trace ids
 };
@@ -39,7 +33,7 @@ uint64_t TraceDigest(const uint8_t* id) {
   return a ^ (b * 0x9E3779B97F4A7C15ULL);
 }
 
-void Add(const ColumnView& v, size_t r, SessionState& s) {
+void Add(const ColumnView& v, size_t r, PriceCache& prices, SessionState& s) {
   SessionStats& st = s.stats;
   const int64_t start = v.start[r];
   if (st.span_count == 0 || start < st.first_start) st.first_start = start;
@@ -48,7 +42,7 @@ void Add(const ColumnView& v, size_t r, SessionState& s) {
   st.prompt_tokens += v.prompt_tokens[r];
   st.completion_tokens += v.completion_tokens[r];
   st.total_tokens += v.total_tokens[r];
-  s.cost_micros += SpanCostMicros(v, r);
+  s.cost_nanos += CostOfRow(v, r, prices).nanos;
   if (v.status[r] == static_cast<uint8_t>(StatusCode::kError)) st.error_count++;
   s.durations_ms.push_back(static_cast<double>(v.duration[r]) / kNanosPerMilli);
   s.traces.insert(TraceDigest(v.trace_id + 16 * r));
@@ -73,18 +67,18 @@ Result<std::vector<SessionStats>> ListSessionStats(const SpanStore& store,
     scan.from_unix_nano = request.filter.from;
     scan.to_unix_nano = request.filter.to;
     scan.columns = m.Columns();
-    for (Column c :
-         {Column::kDuration, Column::kStatus, Column::kPromptTokens, Column::kCompletionTokens,
-          Column::kTotalTokens, Column::kCostMicros, Column::kTraceId}) {
-      scan.columns.Add(c);
-    }
+    for (Column c : {Column::kDuration, Column::kStatus, Column::kTraceId}) scan.columns.Add(c);
+    AddRowCostColumns(scan.columns);
+    PriceCache prices(store, request.pricing != nullptr ? *request.pricing : BuiltInPricing());
     Status s = store.Scan(scan, [&](const ColumnView& v) {
-      return m.ForEachMatch(store, v, [&](size_t r, uint32_t session) {
+      Status matched = m.ForEachMatch(store, v, [&](size_t r, uint32_t session) {
         if (session == 0) return;
         const uint32_t slot = index.SlotOf(session);
         if (slot == sessions.size()) sessions.emplace_back().session = session;
-        Add(v, r, sessions[slot]);
+        Add(v, r, prices, sessions[slot]);
       });
+      if (!matched.ok()) return matched;
+      return prices.status();
     });
     if (!s.ok()) return s;
   }
@@ -106,7 +100,7 @@ Result<std::vector<SessionStats>> ListSessionStats(const SpanStore& store,
     if (!id.ok()) return id.status();
     st.stats.session_id = std::move(*id);
     st.stats.trace_count = st.traces.size();
-    st.stats.cost_usd = static_cast<double>(st.cost_micros) / 1e6;
+    st.stats.cost_usd = static_cast<double>(st.cost_nanos) / kNanosPerUsd;
     st.stats.p50_ms = ExactQuantiles(st.durations_ms, kP50)[0];
     out.push_back(std::move(st.stats));
   }

@@ -14,6 +14,8 @@ class SpanStore;
 
 namespace roost::query {
 
+class PricingTable;
+
 // Page sizes of ListSessionStats.
 inline constexpr size_t kDefaultSessionListLimit = 100;
 inline constexpr size_t kMaxSessionListLimit = 10000;
@@ -24,6 +26,8 @@ struct SessionListRequest {
   QueryFilter filter;
   // The most recently active sessions to return, 1..kMaxSessionListLimit.
   size_t limit = kDefaultSessionListLimit;
+  // Prices for spans without `llm.cost.total` (as RunCost); nullptr = the built-in table.
+  const PricingTable* pricing = nullptr;
 };
 
 // One session's figures over its matching spans.
@@ -36,8 +40,8 @@ struct SessionStats {
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
   uint64_t total_tokens = 0;
-  // Sum of the spans' cost in USD. For now a span's cost is its `llm.cost.total` (spans without
-  // one add nothing); see SpanCostMicros in session_query.cc for where computed prices plug in.
+  // Sum of the spans' cost in USD, as RunCost computes it (`llm.cost.total`, else the price of
+  // an LLM span's tokens for its model; unpriced spans add 0).
   double cost_usd = 0;
   uint64_t error_count = 0;  // spans with StatusCode::kError
   double p50_ms = 0;         // exact median span duration (numpy 'linear'), ms

@@ -5,7 +5,8 @@
 //   node bench/compare/compare.mjs --csv spans.csv [--roost http://127.0.0.1:6006]
 //        [--sqlite-rows 1000000] [--runs 5] [--threads 2]
 //
-// spans.csv comes from `roost export --format csv`. Every engine answers each question once to
+// spans.csv comes from `roost export --format csv` (its integer start_unix_nano/end_unix_nano
+// columns give the timestamps; DuckDB and SQLite keep microseconds). Every engine answers each question once to
 // warm up, then `runs` times; the median wall time is printed (ms) with the answer's row count,
 // and each engine's first answer row so a reader can check that they agree.
 
@@ -70,7 +71,8 @@ let t0 = performance.now();
 await dc.run(`
   CREATE TABLE spans AS
   SELECT trace_id, span_id, parent_span_id, name, kind, status,
-         CAST(start_time AS TIMESTAMPTZ) AS start_time, CAST(end_time AS TIMESTAMPTZ) AS end_time,
+         make_timestamp(start_unix_nano // 1000) AS start_time,
+         make_timestamp(end_unix_nano // 1000) AS end_time,
          duration_ms, project, session_id, model, prompt_tokens, completion_tokens, total_tokens,
          cost_usd, attributes
   FROM read_csv('${args.csv.replaceAll("'", "''")}', header = true, auto_detect = true,
@@ -125,8 +127,8 @@ for (let offset = 0; offset < Math.min(sqliteRows, Number(total)); offset += pag
   const page = (
     await dc.runAndReadAll(`
       SELECT trace_id, span_id, parent_span_id, name, kind, status,
-             strftime(start_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f') AS start_time,
-             strftime(end_time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f') AS end_time,
+             strftime(start_time, '%Y-%m-%dT%H:%M:%S.%f') AS start_time,
+             strftime(end_time, '%Y-%m-%dT%H:%M:%S.%f') AS end_time,
              model, session_id, prompt_tokens, completion_tokens, total_tokens, cost_usd
       FROM spans ORDER BY start_time, span_id LIMIT ${Math.min(pageRows, sqliteRows - offset)}
       OFFSET ${offset}`)

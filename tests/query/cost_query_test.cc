@@ -22,25 +22,6 @@ using ::roost::test::CostMicrosOf;
 using ::roost::test::IsError;
 using ::roost::test::IsOk;
 
-// A span's cost in nano-USD as the issue defines it, straight from the span's own fields:
-// `llm.cost.total`, else for an LLM span naming a priced model its tokens at the model's rates.
-// Sets *unpriced for an LLM span naming a model without a price and carrying no cost.
-int64_t ReferenceNanos(const Span& s, const PricingTable& table, bool* unpriced) {
-  *unpriced = false;
-  if (s.cost_usd) return CostMicrosOf(s) * 1000;
-  if (s.kind != SpanKind::kLlm || s.model_name.empty()) return 0;
-  const PriceEntry* e = table.Resolve(s.model_name);
-  if (e == nullptr) {
-    *unpriced = true;
-    return 0;
-  }
-  const SpanTokens t{uint64_t(s.prompt_tokens),      uint64_t(s.completion_tokens),
-                     uint64_t(s.total_tokens),       uint64_t(s.cache_read_tokens),
-                     uint64_t(s.cache_write_tokens), uint64_t(s.prompt_audio_tokens),
-                     uint64_t(s.reasoning_tokens),   uint64_t(s.completion_audio_tokens)};
-  return std::llround(SpanCostUsd(e->rates, t) * 1e9);
-}
-
 CostFigures Reference(const std::vector<const Span*>& spans, const PricingTable& table) {
   CostFigures f;
   int64_t nanos = 0;
@@ -50,7 +31,7 @@ CostFigures Reference(const std::vector<const Span*>& spans, const PricingTable&
     f.completion_tokens += static_cast<uint64_t>(s->completion_tokens);
     f.total_tokens += static_cast<uint64_t>(s->total_tokens);
     bool unpriced = false;
-    nanos += ReferenceNanos(*s, table, &unpriced);
+    nanos += test::ReferenceNanos(*s, table, &unpriced);
     f.unpriced_spans += unpriced ? 1 : 0;
   }
   f.cost_usd = static_cast<double>(nanos) / 1e9;

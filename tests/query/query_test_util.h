@@ -3,6 +3,7 @@
 // Shared by the query tests: a store filled with generated traffic plus hand-made edge cases,
 // random query parameters, and brute-force references computed from the spans themselves.
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "query/internal/span_matcher.h"
+#include "query/pricing.h"
 #include "query/query_types.h"
 #include "storage/span.h"
 #include "tests/storage/test_util.h"
@@ -170,6 +172,25 @@ inline std::optional<std::string> KeyOf(GroupBy g, const Span& s, const std::str
       return AttributeOf(s, attr);
   }
   return std::nullopt;
+}
+
+// A span's cost in nano-USD as the issue defines it, straight from the span's own fields:
+// `llm.cost.total`, else for an LLM span naming a priced model its tokens at the model's rates.
+// Sets *unpriced for an LLM span naming a model without a price and carrying no cost.
+inline int64_t ReferenceNanos(const Span& s, const PricingTable& table, bool* unpriced) {
+  *unpriced = false;
+  if (s.cost_usd) return ::roost::test::CostMicrosOf(s) * 1000;
+  if (s.kind != SpanKind::kLlm || s.model_name.empty()) return 0;
+  const PriceEntry* e = table.Resolve(s.model_name);
+  if (e == nullptr) {
+    *unpriced = true;
+    return 0;
+  }
+  const SpanTokens t{uint64_t(s.prompt_tokens),      uint64_t(s.completion_tokens),
+                     uint64_t(s.total_tokens),       uint64_t(s.cache_read_tokens),
+                     uint64_t(s.cache_write_tokens), uint64_t(s.prompt_audio_tokens),
+                     uint64_t(s.reasoning_tokens),   uint64_t(s.completion_audio_tokens)};
+  return std::llround(SpanCostUsd(e->rates, t) * 1e9);
 }
 
 // Orders keys like the engine: by string, null last.

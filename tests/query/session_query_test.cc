@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "query/cost_query.h"
 #include "storage/span_store.h"
 #include "tests/query/query_test_util.h"
 #include "tests/storage/test_util.h"
@@ -37,7 +38,7 @@ struct Want {
   SessionStats stats;
   std::set<TraceId> traces;
   std::vector<double> ms;
-  int64_t cost_micros = 0;
+  int64_t cost_nanos = 0;
 };
 
 // Every session's figures computed from the spans themselves, most recent first.
@@ -55,7 +56,8 @@ std::vector<SessionStats> BruteForce(const std::vector<Span>& spans, const Query
     st.completion_tokens += s.completion_tokens;
     st.total_tokens += s.total_tokens;
     st.error_count += s.status_code == StatusCode::kError;
-    w.cost_micros += ::roost::test::CostMicrosOf(s) > 0 ? ::roost::test::CostMicrosOf(s) : 0;
+    bool unpriced = false;
+    w.cost_nanos += test::ReferenceNanos(s, BuiltInPricing(), &unpriced);
     w.traces.insert(s.trace_id);
     w.ms.push_back(static_cast<double>(s.duration_nanos()) / 1e6);
   }
@@ -63,7 +65,7 @@ std::vector<SessionStats> BruteForce(const std::vector<Span>& spans, const Query
   for (auto& [id, w] : by_id) {
     w.stats.session_id = id;
     w.stats.trace_count = w.traces.size();
-    w.stats.cost_usd = static_cast<double>(w.cost_micros) / 1e6;
+    w.stats.cost_usd = static_cast<double>(w.cost_nanos) / 1e9;
     w.stats.p50_ms = Median(w.ms);
     out.push_back(w.stats);
   }

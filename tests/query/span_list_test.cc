@@ -152,7 +152,7 @@ class SpanListTest : public ::roost::test::SpanStoreTest {
 
   void CheckRandomRequests(uint64_t seed, int rounds) {
     std::mt19937_64 rng(seed);
-    size_t matched = 0;  // guards against requests that never match anything
+    int matching_rounds = 0;  // guards against a generator of requests that match nothing
     for (int round = 0; round < rounds; ++round) {
       SpanListRequest r = RandomRequest(rng);
       SCOPED_TRACE("round " + std::to_string(round));
@@ -167,9 +167,9 @@ class SpanListTest : public ::roost::test::SpanStoreTest {
         want.resize(got.size());
       }
       for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "at " << i;
-      matched += got.size();
+      matching_rounds += got.empty() ? 0 : 1;
     }
-    EXPECT_GT(matched, spans_.size() / 8);
+    EXPECT_GE(matching_rounds, rounds / 4);
   }
 
   std::unique_ptr<SpanStore> store_;
