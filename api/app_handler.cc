@@ -1,7 +1,9 @@
 #include "api/app_handler.h"
 
+#include <chrono>
 #include <memory>
 
+#include "api/metrics.h"
 #include "api/query_handlers.h"
 
 namespace roost::api {
@@ -41,7 +43,7 @@ bool IsAuthorized(const Request& request, const std::string& api_key) {
 
 Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
   auto ingest = std::make_shared<TraceIngestHandler>(store, options.ingest);
-  return [ingest, options, &store](const Request& request) -> Response {
+  Handler routes = [ingest, options, &store](const Request& request) -> Response {
     if (request.path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
       Response r;
@@ -51,6 +53,7 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
     if (!options.api_key.empty() && !IsAuthorized(request, options.api_key)) {
       return Unauthorized();
     }
+    if (std::optional<Response> ops = HandleOpsRoute(request, store, options.ops)) return *ops;
     if (request.path == "/v1/traces") {
       if (request.method != "POST") return MethodNotAllowed("POST");
       return ingest->Handle(request);
@@ -64,6 +67,16 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
       return HandleCost(request, store);
     }
     return ErrorResponse(404, "no route for " + request.method + " " + request.path);
+  };
+  if (options.ops.metrics == nullptr) return routes;
+  // Counted and timed here, around every route (the registry is only read by /metrics).
+  Metrics* metrics = options.ops.metrics;
+  return [routes, metrics](const Request& request) -> Response {
+    const auto start = std::chrono::steady_clock::now();
+    Response response = routes(request);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    metrics->ObserveRequest(request.path, response.status, took.count());
+    return response;
   };
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "api/http_server.h"
+#include "api/ops_handlers.h"
 #include "api/trace_ingest_handler.h"
 #include "storage/span_store.h"
 
@@ -13,6 +14,9 @@ struct AppOptions {
   // `api_key: KEY` header).
   std::string api_key;
   IngestOptions ingest;
+  // GET /api/v1/replication, /api/v1/replication/dead_letters and /metrics; with `ops.metrics`
+  // set, every request is also counted and timed there (the pointees must outlive the handler).
+  OpsDeps ops;
 };
 
 // The whole HTTP surface of `roost serve`: authentication, then routing. `store` must outlive

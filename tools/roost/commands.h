@@ -7,10 +7,14 @@ namespace roost::cli {
 // Each adds one subcommand (and its callback) to the `roost` command line. A callback that fails
 // prints a message on stderr and exits non-zero through CLI::RuntimeError.
 void AddBenchCommand(CLI::App& app);
+// Adds `sink` under the `bench` subcommand.
+void AddBenchSinkCommand(CLI::App& bench);
 void AddGenCommand(CLI::App& app);
 void AddImportCommand(CLI::App& app);
 void AddQueryCommand(CLI::App& app);
+void AddReplicateCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
+void AddStatusCommand(CLI::App& app);
 
 }  // namespace roost::cli

@@ -12,8 +12,11 @@
 
 #include "api/app_handler.h"
 #include "api/http_server.h"
+#include "api/metrics.h"
+#include "api/replicator.h"
 #include "storage/span_store.h"
 #include "tools/roost/commands.h"
+#include "tools/roost/replication_flags.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
@@ -29,6 +32,7 @@ struct ServeFlags {
   size_t max_body = size_t{32} << 20;
   size_t max_decompressed = size_t{256} << 20;
   size_t max_connections = 1024;
+  ReplicationFlags replication;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -88,6 +92,24 @@ class RetentionTimer {
   std::thread thread_;
 };
 
+// SIGHUP: the env file's Phoenix key and headers replace the replicator's (no restart).
+void ReloadCredentials(const ServeFlags& f, api::Replicator* replicator) {
+  if (f.replication.env_file.empty() || replicator == nullptr) {
+    spdlog::warn("SIGHUP ignored: {}",
+                 replicator == nullptr ? "replication is off" : "no --env-file to re-read");
+    return;
+  }
+  Result<api::ReplicatorOptions> options = MakeReplicatorOptions(f.replication);
+  if (!options.ok()) {
+    spdlog::error("SIGHUP: keeping the current Phoenix credentials: {}",
+                  options.status().message());
+    return;
+  }
+  replicator->UpdateCredentials(options->api_key, options->headers);
+  spdlog::info("SIGHUP: re-read {}; retrying replication with the new credentials",
+               f.replication.env_file);
+}
+
 void RunServe(const ServeFlags& f) {
   api::ServerOptions server;
   ParseListen(f.listen, &server.host, &server.port);
@@ -105,12 +127,17 @@ void RunServe(const ServeFlags& f) {
     if (!retention.ok()) Fail("--retention: " + retention.status().message());
     store_options.retention = *retention;
   }
+  Result<api::ReplicatorOptions> replication = MakeReplicatorOptions(f.replication);
+  if (!replication.ok()) Fail(replication.status().message());
+  // Replication on: every commit also queues its spans in the outbox, atomically.
+  store_options.outbox = !replication->endpoint.empty();
 
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(store_options);
@@ -118,7 +145,17 @@ void RunServe(const ServeFlags& f) {
   std::unique_ptr<RetentionTimer> retention;
   if (store_options.retention.count() > 0) retention = std::make_unique<RetentionTimer>(**store);
 
+  std::unique_ptr<api::Replicator> replicator;
+  if (store_options.outbox) {
+    Result<std::unique_ptr<api::Replicator>> started =
+        api::Replicator::Start(**store, *replication);
+    if (!started.ok()) Fail(started.status().message());
+    replicator = std::move(*started);
+  }
+  api::Metrics metrics;
   api::AppOptions app;
+  app.ops.replicator = replicator.get();
+  app.ops.metrics = &metrics;
   app.api_key = f.api_key;
   app.ingest.max_decompressed_bytes = f.max_decompressed;
   Result<std::unique_ptr<api::HttpServer>> http =
@@ -129,12 +166,14 @@ void RunServe(const ServeFlags& f) {
                                                          : server.host.c_str(),
               static_cast<unsigned>((*http)->port()), f.data.c_str(),
               f.api_key.empty() ? "" : ", api key required");
+  if (replicator) std::printf("replicating to %s\n", replication->endpoint.c_str());
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) ReloadCredentials(f, replicator.get());
   spdlog::info("signal {}: stopping", sig);
   (*http)->Stop(std::chrono::seconds(10));
+  replicator.reset();
   retention.reset();
   if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("final seal: {}", s.ToString());
   store->reset();
@@ -158,6 +197,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-decompressed", f->max_decompressed,
                   "Largest request body after gzip/deflate, bytes");
   cmd->add_option("--max-connections", f->max_connections, "Concurrent connection cap");
+  AddReplicationFlags(cmd, &f->replication);
   cmd->callback([f] { RunServe(*f); });
 }
 
