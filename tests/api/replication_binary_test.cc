@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "storage/span_store.h"
 #include "tests/api/test_client.h"
 #include "tests/api/test_export.h"
 #include "tests/api/test_phoenix_stand_in.h"
@@ -166,6 +167,83 @@ TEST_F(ReplicationBinaryTest, SighupRereadsTheEnvFileAndTheBacklogDrains) {
   EXPECT_EQ(Replication().value("state", ""), "ok");
   serve->Signal(SIGTERM);
   EXPECT_EQ(serve->Wait(kBound), 0) << serve->err();
+}
+
+TEST_F(ReplicationBinaryTest, StatusReportsARunningServer) {
+  std::unique_ptr<Subprocess> serve = Serve({"--phoenix-api-key", "right-key"});
+  ASSERT_NE(serve, nullptr);
+  const std::vector<Span> acked = PostTraces(200, 2);
+  ASSERT_TRUE(Delivered(acked));
+  std::string error;
+  std::unique_ptr<Subprocess> status = Subprocess::Start(
+      {ROOST_BINARY, "status", "--server", "http://127.0.0.1:" + std::to_string(port_)}, &error);
+  ASSERT_NE(status, nullptr) << error;
+  ASSERT_EQ(status->Wait(kBound), 0) << status->err();
+  EXPECT_THAT(status->out(), ::testing::HasSubstr("replication:        ok"));
+  EXPECT_THAT(status->out(),
+              ::testing::HasSubstr("replicated spans:   " + std::to_string(acked.size())));
+  EXPECT_THAT(status->out(),
+              ::testing::HasSubstr("spans stored:       " + std::to_string(acked.size())));
+  serve->Signal(SIGTERM);
+  EXPECT_EQ(serve->Wait(kBound), 0) << serve->err();
+}
+
+// `roost replicate` re-sends exactly the stored spans whose start lies in [--from, --to), and
+// `roost status --data` reads a data dir directly.
+TEST_F(ReplicationBinaryTest, ReplicateResendsAStoredRange) {
+  const std::string data = dir_.path() + "/data";
+  std::vector<Span> spans = testing::MakeTrace(300, 40, "p1");
+  std::vector<Span> more = testing::MakeTrace(301, 40, "p2");
+  spans.insert(spans.end(), more.begin(), more.end());
+  const int64_t base = spans.front().start_unix_nano;
+  constexpr int64_t kMinute = int64_t{60} * 1'000'000'000;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const int64_t length = spans[i].end_unix_nano - spans[i].start_unix_nano;
+    spans[i].start_unix_nano = base + static_cast<int64_t>(i) * kMinute;
+    spans[i].end_unix_nano = spans[i].start_unix_nano + length;
+  }
+  {
+    StoreOptions options = testing::SmallStoreOptions();
+    options.path = data;
+    Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Write(spans).ok());
+  }
+  // [minute 10, minute 50): spans 10..49, across both projects. Epoch milliseconds.
+  const int64_t from_ms = (base + 10 * kMinute) / 1'000'000;
+  const int64_t to_ms = (base + 50 * kMinute) / 1'000'000;
+  std::string error;
+  std::unique_ptr<Subprocess> replicate = Subprocess::Start(
+      {ROOST_BINARY, "replicate", "--data", data, "--from", std::to_string(from_ms), "--to",
+       std::to_string(to_ms), "--phoenix-endpoint", phoenix_->url(), "--phoenix-api-key",
+       "right-key", "--replication-batch", "7"},
+      &error);
+  ASSERT_NE(replicate, nullptr) << error;
+  ASSERT_EQ(replicate->Wait(kBound), 0) << replicate->err();
+  EXPECT_THAT(replicate->out(), ::testing::HasSubstr("replicated 40 spans"));
+  std::set<std::pair<TraceId, SpanId>> want;
+  for (size_t i = 10; i < 50; ++i) want.emplace(spans[i].trace_id, spans[i].span_id);
+  EXPECT_EQ(phoenix_->unique_received(), want);
+  EXPECT_EQ(phoenix_->received().size(), want.size());
+
+  std::unique_ptr<Subprocess> status =
+      Subprocess::Start({ROOST_BINARY, "status", "--data", data, "--json"}, &error);
+  ASSERT_NE(status, nullptr) << error;
+  ASSERT_EQ(status->Wait(kBound), 0) << status->err();
+  nlohmann::json j = nlohmann::json::parse(status->out(), nullptr, false);
+  ASSERT_TRUE(j.is_object()) << status->out();
+  EXPECT_EQ(j["pending_spans"], 0);  // written without replication: nothing queued
+
+  // A wrong key stops the backfill with a message and a non-zero exit.
+  std::unique_ptr<Subprocess> refused =
+      Subprocess::Start({ROOST_BINARY, "replicate", "--data", data, "--phoenix-endpoint",
+                         phoenix_->url(), "--phoenix-api-key", "wrong-key"},
+                        &error);
+  ASSERT_NE(refused, nullptr) << error;
+  std::optional<int> code = refused->Wait(kBound);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(refused->err(), ::testing::HasSubstr("refused the key"));
 }
 
 }  // namespace
