@@ -14,7 +14,7 @@ namespace {
 constexpr size_t kDefaultDeadLetters = 100;
 constexpr size_t kMaxDeadLetters = 10000;
 
-nlohmann::json TimeOrNull(const std::optional<int64_t>& unix_nano) {
+nlohmann::ordered_json TimeOrNull(const std::optional<int64_t>& unix_nano) {
   if (!unix_nano) return nullptr;
   return FormatRfc3339(*unix_nano);
 }
@@ -76,12 +76,14 @@ ReplicationStatus StatusOf(const SpanStore& store, const OpsDeps& deps) {
 }  // namespace
 
 std::string ReplicationStatusJson(const ReplicationStatus& s) {
-  nlohmann::json j = {
+  // Ordered as documented (nlohmann::json would sort the keys).
+  nlohmann::ordered_json j = {
       {"state", std::string(ReplicationStateName(s.state))},
       {"pending_spans", s.pending_spans},
       {"replicated_spans", s.replicated_spans},
       {"dead_letter_spans", s.dead_letter_spans},
-      {"last_error", s.last_error ? nlohmann::json(*s.last_error) : nlohmann::json(nullptr)},
+      {"last_error",
+       s.last_error ? nlohmann::ordered_json(*s.last_error) : nlohmann::ordered_json(nullptr)},
       {"last_success", TimeOrNull(s.last_success_unix_nano)},
       {"oldest_pending", TimeOrNull(s.oldest_pending_unix_nano)},
   };

@@ -233,10 +233,30 @@ Replicator::Outcome Replicator::Classify(const Result<OtlpReply>& reply, std::st
   return Outcome::kRetry;
 }
 
-Replicator::Outcome Replicator::Deliver(std::span<const Span> spans,
+std::string Replicator::Encode(std::span<const Span> spans) const {
+  return Gzip(ingest::EncodeProtobuf(spans), options_.gzip_level);
+}
+
+Result<Replicator::Batch> Replicator::Prepare(uint64_t after_seq) const {
+  Result<std::vector<OutboxEntry>> entries = store_.ReadOutbox(after_seq, options_.batch_spans);
+  if (!entries.ok()) return entries.status();
+  Batch batch;
+  if (entries->empty()) return batch;
+  batch.last_seq = entries->back().seq;
+  size_t count = 0;
+  for (const OutboxEntry& e : *entries) count += e.spans.size();
+  batch.spans.reserve(count);
+  for (OutboxEntry& e : *entries) {
+    for (Span& s : e.spans) batch.spans.push_back(std::move(s));
+  }
+  if (count >= options_.batch_spans) batch.body = Encode(batch.spans);  // partial ones may wait
+  return batch;
+}
+
+Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string body,
                                         std::vector<DeadLetter>* dead) {
   if (spans.empty()) return Outcome::kDelivered;
-  const std::string body = Gzip(ingest::EncodeProtobuf(spans), options_.gzip_level);
+  if (body.empty()) body = Encode(spans);
   HeaderList headers = {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}};
   {
     std::lock_guard lock(mu_);
@@ -264,9 +284,9 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans,
     }
     // Find the refused spans: each half is delivered or split again.
     const size_t half = spans.size() / 2;
-    Outcome first = Deliver(spans.first(half), dead);
+    Outcome first = Deliver(spans.first(half), "", dead);
     if (first != Outcome::kDelivered) return first;
-    return Deliver(spans.subspan(half), dead);
+    return Deliver(spans.subspan(half), "", dead);
   }
   std::string error;
   const Outcome outcome = Classify(reply, &error);
@@ -279,41 +299,40 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans,
 void Replicator::Run() {
   uint64_t cursor = store_.GetOutboxStats().cursor;
   bool lingered = false;
+  // The batch after the one on the wire, read and encoded meanwhile (the replicator is otherwise
+  // idle while Phoenix decodes); used only when that one is delivered.
+  std::future<Result<Batch>> next;
   for (;;) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    Result<std::vector<OutboxEntry>> entries = store_.ReadOutbox(cursor, options_.batch_spans);
-    if (!entries.ok()) {
-      SetState(ReplicationState::kRetrying, "reading the outbox: " + entries.status().message());
+    Result<Batch> batch = next.valid() ? next.get() : Prepare(cursor);
+    if (!batch.ok()) {
+      SetState(ReplicationState::kRetrying, "reading the outbox: " + batch.status().message());
       if (!Wait(NextBackoff())) return;
       continue;
     }
-    size_t count = 0;
-    for (const OutboxEntry& e : *entries) count += e.spans.size();
-    if (entries->empty() || (count < options_.batch_spans && !lingered)) {
+    if (batch->spans.empty() || (batch->spans.size() < options_.batch_spans && !lingered)) {
       // Nothing yet, or a partial batch: give it the linger time to fill up.
-      lingered = !entries->empty();
+      lingered = !batch->spans.empty();
       if (!Wait(options_.linger)) return;
       continue;
     }
     lingered = false;
-    std::vector<Span> spans;
-    spans.reserve(count);
-    for (OutboxEntry& e : *entries) {
-      for (Span& s : e.spans) spans.push_back(std::move(s));
-    }
+    next = std::async(std::launch::async, [this, seq = batch->last_seq] { return Prepare(seq); });
     std::vector<DeadLetter> dead;
-    const Outcome outcome = Deliver(spans, &dead);
+    const Outcome outcome = Deliver(batch->spans, std::move(batch->body), &dead);
     if (outcome == Outcome::kDelivered) {
-      if (Status s = store_.AckOutbox(entries->back().seq, dead); !s.ok()) {
+      if (Status s = store_.AckOutbox(batch->last_seq, dead); !s.ok()) {
         // The batch goes again (Phoenix ignores span ids it has).
+        next.wait();
+        next = {};
         SetState(ReplicationState::kRetrying, "acknowledging the outbox: " + s.message());
         if (!Wait(NextBackoff())) return;
         continue;
       }
-      cursor = entries->back().seq;
+      cursor = batch->last_seq;
       failures_ = 0;
       {
         std::lock_guard lock(mu_);
@@ -322,6 +341,8 @@ void Replicator::Run() {
       SetState(ReplicationState::kOk, "");
       continue;
     }
+    next.wait();
+    next = {};
     const auto wait = outcome == Outcome::kAuthFailed ? options_.auth_retry : NextBackoff();
     if (!Wait(wait)) return;
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,7 +47,8 @@ struct ReplicatorOptions {
   std::chrono::milliseconds max_retry_after{600000};
   // The slow retry while Phoenix refuses the key (401/403).
   std::chrono::milliseconds auth_retry{60000};
-  // gzip level of request bodies (1 = fastest; Phoenix accepts any).
+  // gzip level of request bodies: 0 (stored blocks: no compression work) to 9; 1 is the fastest
+  // that compresses. Phoenix accepts any.
   int gzip_level = 1;
 };
 
@@ -98,10 +100,21 @@ class Replicator {
  private:
   enum class Outcome { kDelivered, kAuthFailed, kRetry };
 
+  // Whole commits read from the outbox, with their request body.
+  struct Batch {
+    uint64_t last_seq = 0;  // the newest commit in it; 0 when empty
+    std::vector<Span> spans;
+    std::string body;  // gzip'd ExportTraceServiceRequest of `spans`
+  };
+
   Replicator(SpanStore& store, ReplicatorOptions options, std::unique_ptr<OtlpSender> sender);
   void Run();
-  // Sends `spans`, splitting on 4xx; appends refused spans to `dead`.
-  Outcome Deliver(std::span<const Span> spans, std::vector<DeadLetter>* dead);
+  // Reads and encodes the next batch after `after_seq`. Touches no mutable member: it runs on a
+  // helper thread while the previous batch is on the wire.
+  Result<Batch> Prepare(uint64_t after_seq) const;
+  std::string Encode(std::span<const Span> spans) const;
+  // Sends `spans` (as `body` when given), splitting on 4xx; appends refused spans to `dead`.
+  Outcome Deliver(std::span<const Span> spans, std::string body, std::vector<DeadLetter>* dead);
   Outcome Classify(const Result<OtlpReply>& reply, std::string* error);
   void SetState(ReplicationState state, const std::string& error);
   // Sleeps up to `d`, waking early on Stop or UpdateCredentials. False when stopping.

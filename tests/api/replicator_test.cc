@@ -204,6 +204,7 @@ TEST_F(ReplicatorTest, WrongKeyIsAuthFailedWhileIngestAndQueriesGoOn) {
 
   testing::ClientResponse r = client.Send("GET", "/api/v1/replication");
   ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.rfind(R"({"state":"auth_failed","pending_spans":)", 0), 0u) << r.body;
   nlohmann::json j = nlohmann::json::parse(r.body);
   EXPECT_EQ(j["state"], "auth_failed");
   EXPECT_EQ(j["pending_spans"], first.size() + second.size());

@@ -69,7 +69,7 @@ class Backfill {
   void Send() {
     const size_t n = std::min(batch_.size(), options_.batch_spans);
     std::span<const Span> spans(batch_.data(), n);
-    const std::string body = GzipCompress(ingest::EncodeProtobuf(spans), 1);
+    const std::string body = GzipCompress(ingest::EncodeProtobuf(spans), options_.gzip_level);
     api::HeaderList headers = {{"Content-Type", "application/x-protobuf"},
                                {"Content-Encoding", "gzip"}};
     if (!options_.api_key.empty())

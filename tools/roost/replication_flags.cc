@@ -34,6 +34,9 @@ void AddReplicationFlags(CLI::App* cmd, ReplicationFlags* f) {
   cmd->add_option("--replication-max-backoff", f->max_backoff, "Longest retry wait, e.g. 60s");
   cmd->add_option("--replication-auth-retry", f->auth_retry,
                   "Retry interval while Phoenix refuses the key, e.g. 60s");
+  cmd->add_option("--phoenix-gzip-level", f->gzip_level,
+                  "gzip level of request bodies: 0 (stored, fastest) to 9 (smallest)")
+      ->check(CLI::Range(0, 9));
 }
 
 Result<std::chrono::milliseconds> ParseMillis(const std::string& text) {
@@ -102,6 +105,7 @@ Result<api::ReplicatorOptions> MakeReplicatorOptions(const ReplicationFlags& f) 
   o.ca_file = f.ca_file;
   if (f.batch == 0) return Status::InvalidArgument("--replication-batch must be at least 1");
   o.batch_spans = f.batch;
+  o.gzip_level = f.gzip_level;
   struct Duration {
     const char* flag;
     const std::string& text;

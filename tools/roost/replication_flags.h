@@ -24,6 +24,7 @@ struct ReplicationFlags {
   std::string timeout = "30s";
   std::string max_backoff = "60s";
   std::string auth_retry = "60s";
+  int gzip_level = 1;
 };
 
 // Adds the replication options to `cmd`; `flags` must outlive the parse.
