@@ -132,9 +132,15 @@ class ReplicatorTest : public ::testing::Test {
   testing::TestPki pki_;
 };
 
+// Two projects: "alpha" named by the resource attribute, "beta" only as a client naming it with
+// the x-project-name header leaves it (Span::project set, no resource attribute).
 std::vector<Span> TwoProjects() {
   std::vector<Span> spans = testing::MakeTrace(1, 130, "alpha");
   std::vector<Span> beta = testing::MakeTrace(2, 90, "beta");
+  for (Span& s : beta) {
+    std::erase_if(s.resource_attributes,
+                  [](const Attribute& a) { return a.key == "openinference.project.name"; });
+  }
   spans.insert(spans.end(), beta.begin(), beta.end());
   return spans;
 }
