@@ -19,6 +19,7 @@
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/ops_handlers.h"
+#include "api/rfc3339.h"
 #include "storage/span_store.h"
 #include "tests/api/test_certs.h"
 #include "tests/api/test_client.h"
@@ -348,6 +349,35 @@ TEST_F(ReplicatorTest, PoisonSpanIsDeadLetteredAndTheRestDelivered) {
   EXPECT_EQ(j["dead_letters"][0]["project"], "alpha");
   EXPECT_THAT(j["dead_letters"][0]["reason"].get<std::string>(), HasSubstr("400"));
   EXPECT_EQ(j["total"], 1);
+}
+
+TEST_F(ReplicatorTest, RoutesSayDisabledWithoutAnEndpointAndRefuseBadInput) {
+  const std::vector<Span> spans = testing::MakeTrace(12, 15, "default");
+  Write(spans);
+  Request request;
+  request.method = "GET";
+  request.path = "/api/v1/replication";
+  std::optional<Response> r = HandleOpsRoute(request, *store_, OpsDeps{});
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->status, 200);
+  // The outbox was filled (StoreOptions::outbox) but nothing replicates: all of it is pending.
+  EXPECT_EQ(r->body, R"({"state":"disabled","pending_spans":15,"replicated_spans":0,)"
+                     R"("dead_letter_spans":0,"last_error":null,"last_success":null,)"
+                     R"("oldest_pending":")" +
+                         FormatRfc3339(spans.front().start_unix_nano) + R"("})");
+  request.method = "POST";
+  r = HandleOpsRoute(request, *store_, OpsDeps{});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 405);
+  request.method = "GET";
+  request.path = "/api/v1/replication/dead_letters";
+  request.query = {{"limit", "abc"}};
+  r = HandleOpsRoute(request, *store_, OpsDeps{});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("limit"));
+  request.path = "/api/v1/other";
+  EXPECT_FALSE(HandleOpsRoute(request, *store_, OpsDeps{}).has_value());
 }
 
 TEST_F(ReplicatorTest, HttpsWithAPrivateCa) {
