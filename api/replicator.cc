@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <random>
 #include <utility>
 
@@ -39,19 +40,21 @@ std::string Excerpt(std::string_view body) {
   return out;
 }
 
-// gzip of a bounded request body (one batch).
+// gzip of a bounded request body (one batch); empty when zlib fails.
 std::string Gzip(std::string_view data, int level) {
   z_stream zs{};
   if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return std::string();
   }
-  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
+  // Not zero-filled: only the pages deflate writes are ever touched (the bound is several MB).
+  const size_t bound = deflateBound(&zs, static_cast<uLong>(data.size())) + 64;
+  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(bound);
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
+  zs.next_out = reinterpret_cast<Bytef*>(buffer.get());
+  zs.avail_out = static_cast<uInt>(bound);
   const int rc = deflate(&zs, Z_FINISH);
-  out.resize(rc == Z_STREAM_END ? zs.total_out : 0);
+  std::string out(buffer.get(), rc == Z_STREAM_END ? zs.total_out : 0);
   deflateEnd(&zs);
   return out;
 }
@@ -257,6 +260,11 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
                                         std::vector<DeadLetter>* dead) {
   if (spans.empty()) return Outcome::kDelivered;
   if (body.empty()) body = Encode(spans);
+  if (body.empty()) {  // zlib failed (out of memory): never send an empty body, it would ack
+    SetState(ReplicationState::kRetrying,
+             "cannot gzip a batch of " + std::to_string(spans.size()) + " spans");
+    return Outcome::kRetry;
+  }
   HeaderList headers = {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}};
   {
     std::lock_guard lock(mu_);
