@@ -1,5 +1,6 @@
 #include "api/replicator.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 
 #include "api/http_types.h"
 #include "ingest/protobuf_encoder.h"
+
+#include <sys/resource.h>
 
 namespace roost::api {
 namespace {
@@ -305,6 +308,11 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
 }
 
 void Replicator::Run() {
+  // Replication is background work that a durable queue absorbs: under CPU pressure ingest and
+  // queries go first. Linux nice values are per thread, and inherited by the prefetch threads.
+  if (options_.nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice)) {
+    spdlog::warn("replication: cannot lower the thread's priority; it runs at normal priority");
+  }
   uint64_t cursor = store_.GetOutboxStats().cursor;
   bool lingered = false;
   // The batch after the one on the wire, read and encoded meanwhile (the replicator is otherwise

@@ -50,6 +50,9 @@ struct ReplicatorOptions {
   // gzip level of request bodies: 0 (stored blocks: no compression work) to 9; 1 is the fastest
   // that compresses. Phoenix accepts any.
   int gzip_level = 1;
+  // The replicator's threads run at this nice value (0: as the rest of roost), so that on a
+  // busy machine ingest and queries get the CPU first and replication catches up afterwards.
+  int nice = 10;
 };
 
 // What GET /api/v1/replication reports.

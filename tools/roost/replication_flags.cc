@@ -37,6 +37,9 @@ void AddReplicationFlags(CLI::App* cmd, ReplicationFlags* f) {
   cmd->add_option("--phoenix-gzip-level", f->gzip_level,
                   "gzip level of request bodies: 0 (stored, fastest) to 9 (smallest)")
       ->check(CLI::Range(0, 9));
+  cmd->add_option("--replication-nice", f->nice,
+                  "Nice value of the replicator's threads (0: same priority as ingest)")
+      ->check(CLI::Range(0, 19));
 }
 
 Result<std::chrono::milliseconds> ParseMillis(const std::string& text) {
@@ -106,6 +109,7 @@ Result<api::ReplicatorOptions> MakeReplicatorOptions(const ReplicationFlags& f) 
   if (f.batch == 0) return Status::InvalidArgument("--replication-batch must be at least 1");
   o.batch_spans = f.batch;
   o.gzip_level = f.gzip_level;
+  o.nice = f.nice;
   struct Duration {
     const char* flag;
     const std::string& text;

@@ -25,6 +25,7 @@ struct ReplicationFlags {
   std::string max_backoff = "60s";
   std::string auth_retry = "60s";
   int gzip_level = 1;
+  int nice = 10;
 };
 
 // Adds the replication options to `cmd`; `flags` must outlive the parse.
