@@ -1,10 +1,12 @@
 #include "api/app_handler.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "api/metrics.h"
 #include "api/phoenix_json.h"
 #include "api/phoenix_routes.h"
 #include "api/query_handlers.h"
@@ -47,7 +49,7 @@ bool IsAuthorized(const Request& request, const std::string& api_key) {
 
 Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
   auto ingest = std::make_shared<TraceIngestHandler>(store, options.ingest);
-  Handler route = [ingest, options, &store](const Request& request) -> Response {
+  Handler routes = [ingest, options, &store](const Request& request) -> Response {
     if (request.path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
       Response r;
@@ -57,6 +59,7 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
     if (!options.api_key.empty() && !IsAuthorized(request, options.api_key)) {
       return Unauthorized();
     }
+    if (std::optional<Response> ops = HandleOpsRoute(request, store, options.ops)) return *ops;
     if (request.path == "/v1/traces") {
       if (request.method != "POST") return MethodNotAllowed("POST");
       return ingest->Handle(request);
@@ -76,11 +79,21 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
   };
   // Phoenix clients learn the server version (and so which features they may use) from this
   // header on any response.
-  return [route = std::move(route)](const Request& request) {
-    Response r = route(request);
+  Handler versioned = [routes = std::move(routes)](const Request& request) {
+    Response r = routes(request);
     r.headers.emplace_back(std::string(kPhoenixVersionHeader),
                            std::string(phoenix::kServerVersion));
     return r;
+  };
+  if (options.ops.metrics == nullptr) return versioned;
+  // Counted and timed here, around every route (the registry is only read by /metrics).
+  Metrics* metrics = options.ops.metrics;
+  return [versioned = std::move(versioned), metrics](const Request& request) -> Response {
+    const auto start = std::chrono::steady_clock::now();
+    Response response = versioned(request);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    metrics->ObserveRequest(request.path, response.status, took.count());
+    return response;
   };
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/http_server.h"
+#include "api/ops_handlers.h"
 #include "api/trace_ingest_handler.h"
 #include "query/pricing.h"
 #include "storage/span_store.h"
@@ -17,6 +18,9 @@ struct AppOptions {
   IngestOptions ingest;
   // Prices for /api/v1/cost (built-in plus `--pricing FILE`); nullptr: the built-in prices.
   std::shared_ptr<const query::PricingTable> pricing;
+  // GET /api/v1/replication, /api/v1/replication/dead_letters and /metrics; with `ops.metrics`
+  // set, every request is also counted and timed there (the pointees must outlive the handler).
+  OpsDeps ops;
 };
 
 // The whole HTTP surface of `roost serve`: authentication, then routing. `store` must outlive

@@ -6,7 +6,7 @@
 //   family        key bytes                                                      value
 //   ------------  -------------------------------------------------------------  ----------------
 //   payload       | seq u64 | page u32 |                                          RecordPack
-//   outbox        | seq u64 |                                                     rows u32
+//   outbox        | seq u64 |                                                     OutboxValue
 //   cols          | project u32 | bucket u32 | block u64 | column u8 |           ColumnChunk (fb)
 //   blockmeta     | project u32 | bucket u32 | block u64 |                       BlockMeta (fb)
 //   trace_idx     | trace id 16B | project u32 | bucket u32 | block u64 |        empty
@@ -15,11 +15,16 @@
 //   dict          | kind u8 | string bytes... |                                  id u32
 //                 | kind|0x80 u8 | id u32 |                                      string bytes
 //   meta          | ascii name ... |                                              per name
+//                 | "deadletter/" | index u64 |                                   DeadLetter
 //
 // seq numbers group commits; a payload page holds up to 256 whole span records of one commit, in
 // arrival order, and is written once, by that commit (sealed blocks point at records by
 // RecordRef). project, session and the ids in agg are dictionary ids (dict family); 0 = "none".
 // bucket = start time in whole hours since the Unix epoch.
+// OutboxValue = | rows u32 | min start i64 | (the commit's span count and earliest start; older
+// entries hold the rows only). Outbox entries at or below the `outbox_cursor` meta value are
+// acknowledged (and deleted). A DeadLetter value is | trace id 16B | span id 8B | at i64 |
+// project length u32 | project | reason |.
 
 #include <array>
 #include <cstdint>
@@ -117,6 +122,13 @@ inline std::string EncodeProjectBucketPrefix(uint32_t project, uint32_t bucket) 
 inline std::string EncodeSeqKey(uint64_t seq) {
   std::string out;
   PutU64(&out, seq);
+  return out;
+}
+
+inline constexpr const char* kDeadLetterPrefix = "deadletter/";
+inline std::string EncodeDeadLetterKey(uint64_t index) {
+  std::string out = kDeadLetterPrefix;
+  PutU64(&out, index);
   return out;
 }
 

@@ -46,6 +46,7 @@ SpanStore::Impl::~Impl() {
 Status SpanStore::Impl::Start() {
   if (Status s = dict_.Load(db_->db(), db_->cf(internal::kDict)); !s.ok()) return s;
   if (Status s = Replay(); !s.ok()) return s;
+  if (Status s = LoadOutbox(); !s.ok()) return s;
   if (db_->read_only()) return Status::OK();
   writer_ = std::thread([this] { WriterLoop(); });
   if (options_.background_sealing) sealer_ = std::thread([this] { SealerLoop(); });
@@ -484,6 +485,16 @@ Result<RetentionResult> SpanStore::ApplyRetention(int64_t now_unix_nano) {
   return impl_->ApplyRetention(now_unix_nano);
 }
 StoreStats SpanStore::Stats() const { return impl_->Stats(); }
+Result<std::vector<OutboxEntry>> SpanStore::ReadOutbox(uint64_t after_seq, size_t max_spans) const {
+  return impl_->ReadOutbox(after_seq, max_spans);
+}
+Status SpanStore::AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters) {
+  return impl_->AckOutbox(through_seq, dead_letters);
+}
+OutboxStats SpanStore::GetOutboxStats() const { return impl_->GetOutboxStats(); }
+Result<std::vector<DeadLetter>> SpanStore::ListDeadLetters(size_t limit) const {
+  return impl_->ListDeadLetters(limit);
+}
 Status SpanStore::Compact() { return impl_->Compact(); }
 
 }  // namespace roost

@@ -103,6 +103,36 @@ struct RetentionResult {
   uint32_t cutoff_bucket = 0;  // hour buckets below this were removed
   uint64_t blocks_removed = 0;
   uint64_t open_rows_dropped = 0;
+  // Spans of expired hours whose records were kept because they still wait in the replication
+  // outbox (counted per commit: every span of a pending commit holding an expired span).
+  uint64_t pending_spans_kept = 0;
+};
+
+// One group commit read back from the replication outbox: its spans, in arrival order.
+struct OutboxEntry {
+  uint64_t seq = 0;  // commit sequence number; increases with every commit
+  std::vector<Span> spans;
+};
+
+// A span replication gave up on (Phoenix refused it), kept with the reason.
+struct DeadLetter {
+  TraceId trace_id;
+  SpanId span_id;
+  std::string project;
+  std::string reason;
+  int64_t at_unix_nano = 0;  // when it was set aside
+};
+
+// The replication queue at a glance. Cheap: no scan (one seek for the oldest entry).
+struct OutboxStats {
+  uint64_t cursor = 0;             // every commit <= cursor is acknowledged
+  uint64_t pending_spans = 0;      // spans in outbox entries after the cursor
+  uint64_t replicated_spans = 0;   // acknowledged and delivered, over the store's life
+  uint64_t dead_letter_spans = 0;  // acknowledged but set aside, over the store's life
+  // The earliest start time among the spans of the oldest pending commit; nullopt when none.
+  std::optional<int64_t> oldest_pending_unix_nano;
+  // From the last ApplyRetention: spans kept past retention because still pending.
+  uint64_t pending_spans_kept_past_retention = 0;
 };
 
 struct StoreStats {
@@ -196,6 +226,26 @@ class SpanStore {
   Result<RetentionResult> ApplyRetention(int64_t now_unix_nano);
 
   StoreStats Stats() const;
+
+  // Replication outbox (filled when StoreOptions::outbox is set). One reader at a time.
+  //
+  // The outbox entries after `after_seq`, oldest first, with their spans read back from the
+  // stored records; stops once `max_spans` spans are collected (always returns at least one whole
+  // entry when any is pending, whatever its size). Empty when nothing is pending. kCorruption
+  // naming the commit when its records fail verification.
+  Result<std::vector<OutboxEntry>> ReadOutbox(uint64_t after_seq, size_t max_spans) const;
+
+  // Acknowledges every outbox entry through `through_seq`: in one atomic write, persists the
+  // cursor, deletes those entries, adds their spans to the replicated count (minus
+  // `dead_letters`) and stores `dead_letters`. Records stay (they are the span store); retention
+  // may now remove them. kInvalidArgument when `through_seq` is below the cursor;
+  // kUnavailable when read-only.
+  Status AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters);
+
+  OutboxStats GetOutboxStats() const;
+
+  // Up to `limit` dead letters, oldest first.
+  Result<std::vector<DeadLetter>> ListDeadLetters(size_t limit) const;
 
   // Writes memtables out and compacts every family fully (space figures, maintenance). Slow.
   Status Compact();

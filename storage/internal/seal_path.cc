@@ -139,6 +139,18 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
   if (cutoff == 0) return result;
   std::lock_guard seal_lock(seal_mu_);
   cutoff_->bucket.store(std::max(cutoff_->bucket.load(), cutoff));
+  // Records still waiting for replication survive retention (the payload compaction filter keeps
+  // them): never silently, so count them and say so.
+  Result<uint64_t> kept = PendingSpansBefore(cutoff);
+  if (!kept.ok()) return kept.status();
+  result.pending_spans_kept = *kept;
+  pending_kept_.store(*kept);
+  if (*kept > 0) {
+    spdlog::warn(
+        "retention: {} spans of expired hours are still pending replication; their records are "
+        "kept until replicated (queries no longer see them)",
+        *kept);
+  }
   // Frozen blocks are sealed first so that what is deleted below is all in RocksDB.
   if (Status s = SealDueLocked(/*all=*/false); !s.ok()) return s;
   {

@@ -49,16 +49,20 @@ class IndexRetentionFilter : public rocksdb::CompactionFilter {
   const char* name_;
 };
 
-// Drops payload pages whose newest record's hour bucket fell out of retention (the pack's tag).
+// Drops payload pages whose newest record's hour bucket fell out of retention (the pack's tag),
+// unless their commit may still be pending replication.
 class PayloadRetentionFilter : public rocksdb::CompactionFilter {
  public:
   explicit PayloadRetentionFilter(std::shared_ptr<RetentionCutoff> cutoff)
       : cutoff_(std::move(cutoff)) {}
 
-  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
               std::string* /*new_value*/, bool* /*value_changed*/) const override {
     std::optional<uint32_t> tag = RecordPackTag(std::string_view(value.data(), value.size()));
-    return tag && *tag < cutoff_->bucket.load(std::memory_order_relaxed);
+    if (!tag || *tag >= cutoff_->bucket.load(std::memory_order_relaxed)) return false;
+    // Records still waiting for replication are kept (retention reports them).
+    return key.size() == keys::kPayloadKeySize &&
+           keys::GetU64(key.data()) < cutoff_->keep_payload_from.load(std::memory_order_acquire);
   }
   const char* Name() const override { return "roost.PayloadRetention"; }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ inline constexpr uint32_t kFormatVersion = 1;
 // dropped when compacted.
 struct RetentionCutoff {
   std::atomic<uint32_t> bucket{0};
+  // Payload pages of commits from this seq on are kept whatever their age: they may still wait
+  // in the replication outbox (the oldest pending commit; UINT64_MAX when none is pending).
+  std::atomic<uint64_t> keep_payload_from{UINT64_MAX};
 };
 
 // The open RocksDB database with its column family handles. Not copyable; closes on destruction.

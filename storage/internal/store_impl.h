@@ -91,6 +91,12 @@ class SpanStore::Impl {
   Status Compact();
   const internal::Dictionary& dictionary() const { return dict_; }
 
+  // Replication outbox (outbox.cc).
+  Result<std::vector<OutboxEntry>> ReadOutbox(uint64_t after_seq, size_t max_spans) const;
+  Status AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters);
+  OutboxStats GetOutboxStats() const;
+  Result<std::vector<DeadLetter>> ListDeadLetters(size_t limit) const;
+
  private:
   using BlockKeyPair = std::pair<uint32_t, uint32_t>;  // (project, bucket)
 
@@ -117,6 +123,16 @@ class SpanStore::Impl {
   Result<RetentionResult> ReclaimSpace(
       uint32_t cutoff, const std::vector<std::pair<std::string, std::string>>& removed_ranges,
       RetentionResult result);
+
+  // Outbox (outbox.cc): loads the cursor, counters and pending count at start.
+  Status LoadOutbox();
+  // The writer committed outbox entry `seq` of `rows` spans.
+  void NoteOutboxCommit(uint64_t seq, uint64_t rows);
+  // Spans of pending commits holding a span that starts before hour bucket `cutoff`.
+  Result<uint64_t> PendingSpansBefore(uint32_t cutoff) const;
+  // Points the retention filter's keep_payload_from at the oldest pending entry.
+  // REQUIRES: outbox_mu_ held.
+  Status UpdatePayloadKeepLocked();
 
   ReadView TakeView() const;
 
@@ -159,6 +175,14 @@ class SpanStore::Impl {
 
   std::atomic<uint64_t> committed_spans_{0}, duplicate_spans_{0}, rejected_spans_{0};
   std::atomic<uint64_t> sealed_blocks_{0}, sealed_rows_{0};
+
+  // Replication outbox state. AckOutbox and the writer's NoteOutboxCommit serialize on it.
+  mutable std::mutex outbox_mu_;
+  uint64_t outbox_cursor_ = 0;      // guarded by outbox_mu_
+  uint64_t replicated_spans_ = 0;   // guarded by outbox_mu_
+  uint64_t dead_letter_spans_ = 0;  // guarded by outbox_mu_
+  std::atomic<uint64_t> pending_spans_{0};
+  std::atomic<uint64_t> pending_kept_{0};  // from the last retention pass
 
   std::thread writer_;
   std::thread sealer_;

@@ -216,9 +216,12 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
           .PermitUncheckedError();
     }
     if (options_.outbox) {
-      std::string rows;
-      keys::PutU32(&rows, static_cast<uint32_t>(accepted.size()));
-      batch.Put(db_->cf(internal::kOutbox), keys::EncodeSeqKey(seq), rows).PermitUncheckedError();
+      int64_t min_start = accepted.front().row.start;
+      for (const Accepted& a : accepted) min_start = std::min(min_start, a.row.start);
+      std::string value;
+      keys::PutU32(&value, static_cast<uint32_t>(accepted.size()));
+      keys::PutU64(&value, static_cast<uint64_t>(min_start));
+      batch.Put(db_->cf(internal::kOutbox), keys::EncodeSeqKey(seq), value).PermitUncheckedError();
     }
     std::string next;
     keys::PutU64(&next, seq + 1);
@@ -237,6 +240,7 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
   bool want_seal = false;
   if (!accepted.empty()) {
     next_seq_ = seq + 1;
+    if (options_.outbox) NoteOutboxCommit(seq, accepted.size());
     std::vector<internal::RecordPackReader> readers;
     for (const std::string& page : *pages) {
       Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(page);

@@ -13,7 +13,11 @@ void AddImportCommand(CLI::App& app);
 void AddQueryCommand(CLI::App& app);
 // The read-API subcommands of `roost query` (projects, sessions, session, trace, spans).
 void AddReadQueryCommands(CLI::App* query);
+// Adds `sink` under the `bench` subcommand.
+void AddBenchSinkCommand(CLI::App& bench);
+void AddReplicateCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
+void AddStatusCommand(CLI::App& app);
 
 }  // namespace roost::cli

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   roost::cli::AddImportCommand(app);
   roost::cli::AddExportCommand(app);
   roost::cli::AddBenchCommand(app);
+  roost::cli::AddBenchSinkCommand(*app.get_subcommand("bench"));
+  roost::cli::AddStatusCommand(app);
+  roost::cli::AddReplicateCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -12,9 +12,12 @@
 
 #include "api/app_handler.h"
 #include "api/http_server.h"
+#include "api/metrics.h"
+#include "api/replicator.h"
 #include "storage/span_store.h"
 #include "tools/roost/commands.h"
 #include "tools/roost/pricing_flag.h"
+#include "tools/roost/replication_flags.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
@@ -31,6 +34,7 @@ struct ServeFlags {
   size_t max_body = size_t{32} << 20;
   size_t max_decompressed = size_t{256} << 20;
   size_t max_connections = 1024;
+  ReplicationFlags replication;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -90,6 +94,24 @@ class RetentionTimer {
   std::thread thread_;
 };
 
+// SIGHUP: the env file's Phoenix key and headers replace the replicator's (no restart).
+void ReloadCredentials(const ServeFlags& f, api::Replicator* replicator) {
+  if (f.replication.env_file.empty() || replicator == nullptr) {
+    spdlog::warn("SIGHUP ignored: {}",
+                 replicator == nullptr ? "replication is off" : "no --env-file to re-read");
+    return;
+  }
+  Result<api::ReplicatorOptions> options = MakeReplicatorOptions(f.replication);
+  if (!options.ok()) {
+    spdlog::error("SIGHUP: keeping the current Phoenix credentials: {}",
+                  options.status().message());
+    return;
+  }
+  replicator->UpdateCredentials(options->api_key, options->headers);
+  spdlog::info("SIGHUP: re-read {}; retrying replication with the new credentials",
+               f.replication.env_file);
+}
+
 void RunServe(const ServeFlags& f) {
   api::ServerOptions server;
   ParseListen(f.listen, &server.host, &server.port);
@@ -108,12 +130,17 @@ void RunServe(const ServeFlags& f) {
     store_options.retention = *retention;
   }
   std::shared_ptr<const query::PricingTable> pricing = LoadPricingOrFail(f.pricing);
+  Result<api::ReplicatorOptions> replication = MakeReplicatorOptions(f.replication);
+  if (!replication.ok()) Fail(replication.status().message());
+  // Replication on: every commit also queues its spans in the outbox, atomically.
+  store_options.outbox = !replication->endpoint.empty();
 
   // Signals are taken synchronously by this thread; every thread started below inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(store_options);
@@ -121,7 +148,17 @@ void RunServe(const ServeFlags& f) {
   std::unique_ptr<RetentionTimer> retention;
   if (store_options.retention.count() > 0) retention = std::make_unique<RetentionTimer>(**store);
 
+  std::unique_ptr<api::Replicator> replicator;
+  if (store_options.outbox) {
+    Result<std::unique_ptr<api::Replicator>> started =
+        api::Replicator::Start(**store, *replication);
+    if (!started.ok()) Fail(started.status().message());
+    replicator = std::move(*started);
+  }
+  api::Metrics metrics;
   api::AppOptions app;
+  app.ops.replicator = replicator.get();
+  app.ops.metrics = &metrics;
   app.api_key = f.api_key;
   app.ingest.max_decompressed_bytes = f.max_decompressed;
   app.pricing = pricing;
@@ -133,12 +170,14 @@ void RunServe(const ServeFlags& f) {
                                                          : server.host.c_str(),
               static_cast<unsigned>((*http)->port()), f.data.c_str(),
               f.api_key.empty() ? "" : ", api key required");
+  if (replicator) std::printf("replicating to %s\n", replication->endpoint.c_str());
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) ReloadCredentials(f, replicator.get());
   spdlog::info("signal {}: stopping", sig);
   (*http)->Stop(std::chrono::seconds(10));
+  replicator.reset();
   retention.reset();
   if (Status s = (*store)->Flush(); !s.ok()) spdlog::error("final seal: {}", s.ToString());
   store->reset();
@@ -166,6 +205,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-decompressed", f->max_decompressed,
                   "Largest request body after gzip/deflate, bytes");
   cmd->add_option("--max-connections", f->max_connections, "Concurrent connection cap");
+  AddReplicationFlags(cmd, &f->replication);
   cmd->callback([f] { RunServe(*f); });
 }
 
