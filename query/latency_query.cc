@@ -56,6 +56,13 @@ struct ExactGroup {
   }
 
   void Merge(ExactGroup& other) {
+    if (durations_ms.empty() && buckets.starts.empty()) {  // nothing here yet: take it whole
+      const uint32_t k = key;
+      *this = std::move(other);
+      key = k;
+      other = ExactGroup();
+      return;
+    }
     error_count += other.error_count;
     sum_ms += other.sum_ms;
     max_ns = std::max(max_ns, other.max_ns);
@@ -99,6 +106,13 @@ struct ApproxGroup {
   }
 
   void Merge(ApproxGroup& other) {
+    if (all.count() == 0 && bucket_sketches.empty() && error_count == 0) {
+      const uint32_t k = key;
+      *this = std::move(other);
+      key = k;
+      other = ApproxGroup();
+      return;
+    }
     error_count += other.error_count;
     (void)all.Merge(other.all);  // same accuracy everywhere: cannot fail
     for (size_t s = 0; s < other.bucket_sketches.size(); ++s) {
@@ -267,19 +281,26 @@ Result<std::vector<LatencyGroup>> Run(const SpanStore& store, const LatencyReque
     if (!collected.ok()) return collected.status();
     all.Merge(*collected);
   }
-  std::vector<LatencyGroup> out;
-  out.reserve(all.groups.size());
-  std::vector<double> scratch;
-  for (Group& g : all.groups) {
-    Result<std::optional<std::string>> key = m.KeyName(store, g.key);
-    if (!key.ok()) return key.status();
-    out.push_back(Finish(g, request, scratch));
-    out.back().key = std::move(*key);
-    std::sort(out.back().buckets.begin(), out.back().buckets.end(),
+  // Quantiles of the groups in parallel on the pool (selection dominates large groups).
+  std::vector<uint32_t> keys;
+  keys.reserve(all.groups.size());
+  for (const Group& g : all.groups) keys.push_back(g.key);
+  std::vector<LatencyGroup> out(all.groups.size());
+  Status finished = QueryPool::Shared().RunAll(all.groups.size(), [&](size_t i) -> Status {
+    std::vector<double> scratch;
+    out[i] = Finish(all.groups[i], request, scratch);
+    std::sort(out[i].buckets.begin(), out[i].buckets.end(),
               [](const LatencyBucket& a, const LatencyBucket& b) {
                 return a.start_unix_nano < b.start_unix_nano;
               });
-    g = Group();  // release the durations early
+    all.groups[i] = Group();  // release the durations early
+    return Status::OK();
+  });
+  if (!finished.ok()) return finished;
+  for (size_t i = 0; i < out.size(); ++i) {
+    Result<std::optional<std::string>> key = m.KeyName(store, keys[i]);
+    if (!key.ok()) return key.status();
+    out[i].key = std::move(*key);
   }
   SortByKey(out);
   return out;

@@ -8,9 +8,11 @@ namespace roost::query {
 // Exact quantiles with numpy's default 'linear' method: for q the virtual rank is q * (n - 1),
 // and the answer interpolates between the order statistics at floor and ceil of that rank.
 //
-// `values` is used as scratch: it is reordered (never resized). Selection runs with
-// std::nth_element on shrinking ranges, the ranks taken in increasing order, so several
-// quantiles cost about as much as one selection over the data, not a sort.
+// `values` is used as scratch: it may be reordered (never resized). Up to 64Ki values, selection
+// runs with std::nth_element on shrinking ranges, the ranks taken in increasing order, so several
+// quantiles cost about as much as one selection over the data, not a sort. From 64Ki values on,
+// a histogram of the values' top 16 order-key bits locates each rank's bucket in one pass, a
+// second pass gathers only those buckets, and selection runs inside them (same exact answers).
 //
 // Returns one answer per entry of `qs`, in the order of `qs`. REQUIRES: every q in [0, 1] and
 // not NaN (asserted); `values` free of NaN. With `values` empty every answer is NaN.

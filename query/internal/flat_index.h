@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -14,8 +15,23 @@ class FlatIndex {
  public:
   FlatIndex() : table_(16) {}
 
-  // The slot of `key`, assigning the next free one when `key` is new.
+  // The slot of `key`, assigning the next free one when `key` is new. Keys below kDirect
+  // (dictionary ids, span kinds) are looked up in a plain array, without hashing.
   uint32_t SlotOf(uint64_t key) {
+    if (key < kDirect) {
+      uint32_t& d = direct_[key];
+      if (d == 0) d = SlotOfHashed(key) + 1;
+      return d - 1;
+    }
+    return SlotOfHashed(key);
+  }
+
+  uint32_t size() const { return size_; }
+
+ private:
+  static constexpr uint64_t kDirect = 256;
+
+  uint32_t SlotOfHashed(uint64_t key) {
     size_t i = Probe(key);
     if (table_[i].used) return table_[i].slot;
     if ((size_ + 1) * 4 > table_.size() * 3) {
@@ -26,9 +42,6 @@ class FlatIndex {
     return size_++;
   }
 
-  uint32_t size() const { return size_; }
-
- private:
   struct Entry {
     uint64_t key = 0;
     uint32_t slot = 0;
@@ -53,6 +66,7 @@ class FlatIndex {
   }
 
   std::vector<Entry> table_;  // size is a power of two, at most 3/4 full
+  std::array<uint32_t, kDirect> direct_{};  // key -> slot + 1 for small keys; 0 = not yet
   uint32_t size_ = 0;
 };
 
