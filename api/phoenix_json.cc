@@ -5,26 +5,15 @@
 #include <variant>
 
 #include "api/rfc3339.h"
+#include "ingest/base64.h"
 
 namespace roost::api::phoenix {
 namespace {
 
 using nlohmann::ordered_json;
 
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr int64_t kNanosPerMicro = 1000;
 constexpr int64_t kMicrosPerSecond = 1'000'000;
-
-// The alphabet index of `c`, or -1.
-int Base64Index(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 ordered_json AttributeJson(const AttributeValue& value) {
   return std::visit(
@@ -54,66 +43,16 @@ ordered_json ParentJson(const Span& span) {
 
 }  // namespace
 
-std::string Base64Encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16 |
-                 static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8 |
-                 static_cast<uint8_t>(bytes[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(v >> shift) & 63];
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16;
-    if (rest == 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  size_t end = text.size();
-  size_t padding = 0;
-  while (end > 0 && text[end - 1] == '=' && padding < 2) {
-    --end;
-    ++padding;
-  }
-  if (padding > 0 && text.size() % 4 != 0) return std::nullopt;
-  if (end % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(end / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < end; ++i) {
-    int v = Base64Index(text[i]);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  // The unused low bits of the last character must be zero (canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
 std::string GlobalId(std::string_view type, std::string_view node_id) {
   std::string text(type);
   text += ':';
   text += node_id;
-  return Base64Encode(text);
+  return ingest::Base64Encode(text);
 }
 
 std::optional<std::pair<std::string, std::string>> ParseGlobalId(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  std::optional<std::string> decoded = Base64Decode(text);
+  std::optional<std::string> decoded = ingest::Base64Decode(text);
   if (!decoded) return std::nullopt;
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos || colon == 0) return std::nullopt;

@@ -38,10 +38,6 @@ std::string GlobalId(std::string_view type, std::string_view node_id);
 // optional) of a "Type:node_id" string (Phoenix then treats the text as a name).
 std::optional<std::pair<std::string, std::string>> ParseGlobalId(std::string_view text);
 
-// Standard base64 with padding, and its strict inverse (nullopt for anything else).
-std::string Base64Encode(std::string_view bytes);
-std::optional<std::string> Base64Decode(std::string_view text);
-
 // A time as Phoenix returns it: Python's datetime.isoformat() of a UTC time with microsecond
 // precision ("2026-11-25T10:00:00.250000+00:00"; no fraction when it is zero). Nanoseconds
 // below the microsecond are dropped (rounded toward the past).

@@ -20,7 +20,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/stubs/logging.h>
 
-#include "ingest/internal/base64.h"
+#include "ingest/base64.h"
 #include "ingest/internal/batch_builder.h"
 #include "ingest/internal/protobuf_diagnosis.h"
 #include "ingest/internal/wire_value.h"

@@ -60,7 +60,7 @@ function report(engine, question, r, note = '') {
   console.log(
     `${engine.padEnd(8)} ${question.padEnd(34)} ${r.ms.toFixed(1).padStart(9)} ms  ` +
       `${String(r.rows).padStart(6)} rows  ${note}  first: ${JSON.stringify(r.first, (k, v) =>
-        typeof v === 'bigint' ? Number(v) : v)}`,
+        typeof v === 'bigint' ? Number(v) : v)?.slice(0, 240) ?? '(no rows)'}`,
   );
 }
 
@@ -74,7 +74,7 @@ await dc.run(`
          make_timestamp(start_unix_nano // 1000) AS start_time,
          make_timestamp(end_unix_nano // 1000) AS end_time,
          duration_ms, project, session_id, model, prompt_tokens, completion_tokens, total_tokens,
-         cost_usd, attributes
+         cost_usd
   FROM read_csv('${args.csv.replaceAll("'", "''")}', header = true, auto_detect = true,
                 all_varchar = false, max_line_size = 16777216)`);
 const total = (await dc.runAndReadAll('SELECT count(*) AS n FROM spans')).getRowObjectsJson()[0].n;
@@ -186,8 +186,11 @@ const sqliteQuestions = {
            sum(llm_token_count_prompt) AS prompt, sum(llm_token_count_completion) AS completion,
            sum(json_extract(attributes, '$.llm.cost.total')) AS cost
     FROM spans GROUP BY 1 ORDER BY 1`,
+  // The busiest session among the rows SQLite holds (it may hold only the first N spans).
   "one session's spans": `
-    SELECT * FROM spans WHERE json_extract(attributes, '$.session.id') = '${session}'
+    SELECT * FROM spans WHERE json_extract(attributes, '$.session.id') = '${
+      db.prepare(`SELECT json_extract(attributes, '$.session.id') AS s FROM spans
+                  WHERE s IS NOT NULL GROUP BY s ORDER BY count(*) DESC, s LIMIT 1`).get()?.s}'
     ORDER BY start_time`,
 };
 for (const [q, sql] of Object.entries(sqliteQuestions)) {

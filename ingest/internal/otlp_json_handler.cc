@@ -5,7 +5,7 @@
 #include <string_view>
 #include <utility>
 
-#include "ingest/internal/base64.h"
+#include "ingest/base64.h"
 
 namespace roost::ingest::internal {
 namespace {

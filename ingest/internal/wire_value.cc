@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "ingest/internal/base64.h"
+#include "ingest/base64.h"
 #include "ingest/internal/json_text.h"
 
 namespace roost::ingest::internal {

@@ -1,9 +1,9 @@
-#include "ingest/internal/base64.h"
+#include "ingest/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace roost::ingest::internal {
+namespace roost::ingest {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -71,4 +71,4 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-}  // namespace roost::ingest::internal
+}  // namespace roost::ingest

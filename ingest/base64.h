@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace roost::ingest::internal {
+namespace roost::ingest {
 
 // Standard base64 (RFC 4648 section 4) with padding.
 std::string Base64Encode(std::string_view bytes);
@@ -13,4 +13,4 @@ std::string Base64Encode(std::string_view bytes);
 // accepts it. Returns nullopt for any other character or an impossible length.
 std::optional<std::string> Base64Decode(std::string_view text);
 
-}  // namespace roost::ingest::internal
+}  // namespace roost::ingest
