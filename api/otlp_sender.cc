@@ -37,12 +37,14 @@ bool IsAddress(const std::string& host) {
   return !ec;
 }
 
-Status ParseAuthority(std::string_view authority, OtlpEndpoint* out) {
+}  // namespace
+
+Status ParseHostPort(std::string_view authority, std::string* host, uint16_t* port) {
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     const size_t close = authority.find(']');
     if (close == std::string_view::npos) return Status::InvalidArgument("unclosed '[' in host");
-    out->host = std::string(authority.substr(1, close - 1));
+    *host = std::string(authority.substr(1, close - 1));
     std::string_view rest = authority.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') return Status::InvalidArgument("junk after ']' in host");
@@ -50,23 +52,21 @@ Status ParseAuthority(std::string_view authority, OtlpEndpoint* out) {
     }
   } else {
     const size_t colon = authority.rfind(':');
-    out->host = std::string(authority.substr(0, colon));
+    *host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
-  if (out->host.empty()) return Status::InvalidArgument("no host");
+  if (host->empty()) return Status::InvalidArgument("no host");
   if (port_text.empty()) return Status::OK();
-  unsigned port = 0;
+  unsigned value = 0;
   const auto [end, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
+      value > 65535) {
     return Status::InvalidArgument("port '" + std::string(port_text) + "' is not in [1, 65535]");
   }
-  out->port = static_cast<uint16_t>(port);
+  *port = static_cast<uint16_t>(value);
   return Status::OK();
 }
-
-}  // namespace
 
 std::string OtlpEndpoint::ToString() const {
   const bool ipv6 = host.find(':') != std::string::npos;
@@ -88,7 +88,7 @@ Result<OtlpEndpoint> ParseOtlpEndpoint(std::string_view url) {
   }
   std::string_view rest = url.substr(scheme_end + 3);
   const size_t slash = rest.find('/');
-  if (Status s = ParseAuthority(rest.substr(0, slash), &out); !s.ok()) {
+  if (Status s = ParseHostPort(rest.substr(0, slash), &out.host, &out.port); !s.ok()) {
     return Status::InvalidArgument("'" + std::string(url) + "': " + s.message());
   }
   if (out.port == 0) out.port = out.tls ? 443 : 80;

@@ -27,6 +27,10 @@ struct OtlpEndpoint {
   std::string ToString() const;
 };
 
+// Parses a URL's "HOST[:PORT]" part (IPv6 in brackets) into `host` (without brackets) and, when
+// the port is given, `port` (left as it is otherwise). kInvalidArgument naming the problem.
+[[nodiscard]] Status ParseHostPort(std::string_view authority, std::string* host, uint16_t* port);
+
 // Parses "http[s]://HOST[:PORT][/PATH]" (PHOENIX_COLLECTOR_ENDPOINT: Phoenix's base URL; the
 // default ports are 80 and 443). kInvalidArgument naming the problem otherwise.
 [[nodiscard]] Result<OtlpEndpoint> ParseOtlpEndpoint(std::string_view url);

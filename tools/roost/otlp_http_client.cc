@@ -9,6 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "api/otlp_sender.h"
+
 namespace roost::cli {
 namespace {
 
@@ -26,36 +28,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-// "HOST[:PORT]" with IPv6 in brackets.
-Status ParseAuthority(std::string_view authority, HttpUrl* url) {
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::InvalidArgument("unclosed '[' in host");
-    url->host = std::string(authority.substr(1, close - 1));
-    std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return Status::InvalidArgument("junk after ']' in host");
-      port_text = rest.substr(1);
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    url->host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (url->host.empty()) return Status::InvalidArgument("no host");
-  if (port_text.empty()) return Status::OK();
-  unsigned port = 0;
-  const auto [end, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return Status::InvalidArgument("port '" + std::string(port_text) + "' is not in [1, 65535]");
-  }
-  url->port = static_cast<uint16_t>(port);
-  return Status::OK();
 }
 
 }  // namespace
@@ -76,7 +48,7 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   }
   const size_t slash = rest.find('/');
   HttpUrl out;
-  if (Status s = ParseAuthority(rest.substr(0, slash), &out); !s.ok()) {
+  if (Status s = api::ParseHostPort(rest.substr(0, slash), &out.host, &out.port); !s.ok()) {
     return Status::InvalidArgument("'" + std::string(url) + "': " + s.message());
   }
   if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
