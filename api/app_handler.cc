@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "api/dashboard_routes.h"
 #include "api/metrics.h"
 #include "api/phoenix_json.h"
 #include "api/phoenix_routes.h"
@@ -53,9 +54,13 @@ Handler MakeAppHandler(SpanStore& store, const AppOptions& options) {
     if (request.path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
       Response r;
-      r.body = R"({"status":"ok"})";
+      // The dashboard learns here, without a key, whether to ask for one.
+      r.body = options.api_key.empty() ? R"({"status":"ok","api_key_required":false})"
+                                       : R"({"status":"ok","api_key_required":true})";
       return r;
     }
+    // The page and its scripts are public; the data routes it calls are not.
+    if (std::optional<Response> page = HandleDashboardRoute(request)) return std::move(*page);
     if (!options.api_key.empty() && !IsAuthorized(request, options.api_key)) {
       return Unauthorized();
     }

@@ -143,6 +143,9 @@ std::string RenderMetrics(const SpanStore& store, const OpsDeps& deps) {
              "\nroost_store_bytes{kind=\"records\"} " + std::to_string(st.record_bytes) +
              "\nroost_store_bytes{kind=\"index\"} " + std::to_string(st.index_bytes) +
              "\nroost_store_bytes{kind=\"outbox\"} " + std::to_string(st.outbox_bytes) + "\n");
+  Metric(&out, "roost_ingest_queued_spans", "gauge",
+         "Spans waiting in the write queue for their group commit.",
+         Sample("roost_ingest_queued_spans", st.queued_spans));
   Metric(&out, "roost_store_open_rows", "gauge", "Rows in open (not yet sealed) blocks.",
          Sample("roost_store_open_rows", st.open_rows));
   if (deps.metrics != nullptr) out += deps.metrics->Render();

@@ -362,6 +362,10 @@ StoreStats SpanStore::Impl::Stats() const {
   s.committed_spans = committed_spans_.load();
   s.duplicate_spans = duplicate_spans_.load();
   s.rejected_spans = rejected_spans_.load();
+  {
+    std::lock_guard lock(queue_mu_);
+    s.queued_spans = queued_spans_;
+  }
   for (int f = 0; f < internal::kFamilyCount; ++f) {
     uint64_t bytes = 0;
     if (!db_->db()->GetIntProperty(db_->cf(static_cast<internal::Family>(f)),

@@ -143,6 +143,7 @@ struct StoreStats {
   uint64_t committed_spans = 0;
   uint64_t duplicate_spans = 0;
   uint64_t rejected_spans = 0;
+  uint64_t queued_spans = 0;  // waiting in the write queue for their group commit
   // Bytes in RocksDB's live SST files (memtables not included; Compact() first for a figure):
   uint64_t live_data_bytes = 0;  // everything
   uint64_t column_bytes = 0;     // column chunks and block metas (what analytic scans read)

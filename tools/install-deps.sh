@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages roost builds and tests with. Idempotent; silent when nothing is missing.
+# Installs what roost builds and tests with: Debian packages, and the dashboard's pinned charting
+# library (npm ci in api/dashboard; it is embedded into the binary at build time). With --test,
+# also Debian's chromium for the dashboard's browser test. Idempotent; silent when nothing is
+# missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(
   g++ cmake ninja-build pkg-config
   librocksdb-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev libgflags-dev
@@ -11,19 +15,27 @@ packages=(
   zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# uPlot for the dashboard, as pinned in api/dashboard/package-lock.json.
+lock=api/dashboard/package-lock.json
+installed=api/dashboard/node_modules/.package-lock.json
+if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
+  command -v npm >/dev/null || { echo "install-deps: npm (Node.js 20) is needed for the dashboard" >&2; exit 1; }
+  (cd api/dashboard && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    { echo "install-deps: 'npm ci' in api/dashboard failed" >&2; exit 1; }
+fi

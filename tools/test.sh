@@ -3,7 +3,7 @@
 # Installs missing Debian packages first. Usage: tools/test.sh [ctest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install-deps.sh
+bash tools/install-deps.sh --test
 preset="${ROOST_TEST_PRESET:-asan}"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"

@@ -149,7 +149,7 @@ class SpanStore::Impl {
   mutable internal::LruCache<BlockRollup> rollup_cache_;
 
   // The queue between Write callers and the writer thread.
-  std::mutex queue_mu_;
+  mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<PendingWrite>> queue_;  // guarded by queue_mu_
   size_t queued_spans_ = 0;                          // guarded by queue_mu_

@@ -106,7 +106,7 @@ TEST_F(AppHandlerServerTest, HealthzNeedsNoKey) {
   TestClient client = Client();
   ClientResponse r = client.Send("GET", "/healthz");
   EXPECT_EQ(r.status, 200) << r.error;
-  EXPECT_EQ(r.body, R"({"status":"ok"})");
+  EXPECT_EQ(r.body, R"({"status":"ok","api_key_required":true})");
 }
 
 TEST_F(AppHandlerServerTest, UnknownPathNeedsTheKeyToo) {

@@ -32,17 +32,11 @@
 namespace roost::api {
 namespace {
 
+using testing::FreePort;
 using testing::PhoenixStandIn;
 using testing::Subprocess;
 
 constexpr std::chrono::seconds kBound{90};
-
-uint16_t FreePort() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor(
-      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
 
 class ReplicationBinaryTest : public ::testing::Test {
  protected:

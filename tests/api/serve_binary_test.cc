@@ -28,20 +28,13 @@
 namespace roost::api {
 namespace {
 
+using testing::FreePort;
 using ::testing::HasSubstr;
 using testing::Subprocess;
 
 // Bounds on a child (ASan builds start slowly).
 constexpr std::chrono::seconds kStartBound{60};
 constexpr std::chrono::seconds kExitBound{60};
-
-// A port that was free a moment ago: bound on 127.0.0.1:0, then released.
-uint16_t FreePort() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor(
-      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
 
 class ServeCommandTest : public ::testing::Test {
  protected:

@@ -13,6 +13,14 @@
 
 namespace roost::api::testing {
 
+// A port on 127.0.0.1 that was free a moment ago: bound on port 0, then released.
+inline uint16_t FreePort() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(
+      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
 struct ClientResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // names lowercased
