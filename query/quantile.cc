@@ -27,11 +27,13 @@ inline uint64_t OrderKey(double d) {
   return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
 }
 
-// The order statistics at `ranks` (each < values.size()), by histogram: exact.
+// The order statistics at `ranks` (each < the number of values), by histogram: exact. `Count`
+// holds a bucket's count (uint32_t below 2^32 values: the counts then fit in L2 cache).
+template <typename Count>
 std::vector<double> OrderStatisticsByHistogram(std::span<const std::span<double>> parts,
                                                const std::vector<size_t>& ranks) {
   constexpr size_t kBuckets = size_t{1} << kBucketBits;
-  std::vector<uint64_t> counts(kBuckets, 0);
+  std::vector<Count> counts(kBuckets, 0);
   for (std::span<const double> part : parts) {
     for (double v : part) counts[OrderKey(v) >> (64 - kBucketBits)]++;
   }
@@ -76,7 +78,9 @@ std::vector<double> ExactQuantilesByHistogram(std::span<const std::span<double>>
     ranks.push_back(lo);
     ranks.push_back(std::min(lo + 1, n - 1));
   }
-  const std::vector<double> stats = OrderStatisticsByHistogram(parts, ranks);
+  const std::vector<double> stats = n <= std::numeric_limits<uint32_t>::max()
+                                        ? OrderStatisticsByHistogram<uint32_t>(parts, ranks)
+                                        : OrderStatisticsByHistogram<uint64_t>(parts, ranks);
   std::vector<double> out(qs.size());
   for (size_t i = 0; i < qs.size(); ++i) {
     const double t = qs[i] * static_cast<double>(n - 1) - static_cast<double>(ranks[2 * i]);
