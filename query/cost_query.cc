@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -33,6 +34,14 @@ struct Sums {
     total_tokens += v.total_tokens[r];
     cost_nanos += cost.nanos;
     unpriced_spans += cost.unpriced ? 1 : 0;
+  }
+  void AddCell(const RollupCell& c, CellCost cost) {
+    spans += c.count;
+    prompt_tokens += c.prompt_tokens;
+    completion_tokens += c.completion_tokens;
+    total_tokens += c.total_tokens;
+    cost_nanos += cost.nanos;
+    unpriced_spans += cost.unpriced;
   }
   void Add(const Sums& o) {
     spans += o.spans;
@@ -101,15 +110,76 @@ struct Partial {
   }
 };
 
+// One task of a query: one shard of one project's blocks, into one Partial.
+struct ShardScan {
+  const SpanStore& store;
+  const ReadSnapshot& snapshot;
+  const CostRequest& request;
+  const SpanMatcher& m;
+  PriceCache prices;  // per task: not thread-safe
+
+  // Every matching row of a run of rows.
+  Status AddRows(const ColumnView& v, Partial& part) {
+    const int64_t step = request.step_nanos;
+    Status matched = m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
+      const RowCost cost = CostOfRow(v, r, prices);
+      GroupState& g = part.At(key);
+      g.sums.AddRow(v, r, cost);
+      if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r, cost);
+    });
+    if (!matched.ok()) return matched;
+    return prices.status();
+  }
+
+  // Whether every matching cell of `b` gives its figures from its sums (else: read its rows).
+  bool CellsSuffice(const BlockRollup& b) {
+    if (!b.token_details) return false;
+    return std::all_of(b.cells.begin(), b.cells.end(), [&](const RollupCell& c) {
+      return !m.MatchesCell(c) || CostOfCell(c, prices).has_value();
+    });
+  }
+
+  // Every matching cell of a block CellsSuffice accepted; with a step, the block lies in one
+  // bucket (ScanRequest::rollup_granularity).
+  Status AddCells(const BlockRollup& b, Partial& part) {
+    const int64_t step = request.step_nanos;
+    for (const RollupCell& c : b.cells) {
+      if (!m.MatchesCell(c)) continue;
+      const std::optional<CellCost> cost = CostOfCell(c, prices);
+      if (!cost) return Status::Corruption("cost: a rollup cell changed between two reads");
+      GroupState& g = part.At(m.KeyOfCell(b, c));
+      g.sums.AddCell(c, *cost);
+      if (step > 0) g.buckets.At(BucketStart(b.min_start, step)).AddCell(c, *cost);
+    }
+    return prices.status();
+  }
+
+  // Scans shard `shard` of `shards` of `project`: whole blocks from their rollups where the
+  // matcher and the cells allow, the other rows one by one.
+  Status Run(const std::string& project, uint32_t shard, uint32_t shards, Partial& part) {
+    ScanRequest scan;
+    scan.project = project;
+    scan.from_unix_nano = request.filter.from;
+    scan.to_unix_nano = request.filter.to;
+    scan.columns = m.Columns();
+    AddRowCostColumns(scan.columns);
+    scan.shard = shard;
+    scan.shards = shards;
+    auto on_rows = [&](const ColumnView& v) { return AddRows(v, part); };
+    if (!m.CanUseRollups()) return store.Scan(snapshot, scan, on_rows);
+    scan.rollup_granularity = request.step_nanos;
+    scan.accept_rollup = [&](const BlockRollup& b) { return CellsSuffice(b); };
+    return store.ScanRollups(snapshot, scan, on_rows,
+                             [&](const BlockRollup& b) { return AddCells(b, part); });
+  }
+};
+
 // Scans every (project, shard) of one snapshot on the query pool, one Partial per task, and
 // merges them into `out`.
 Status Collect(const SpanStore& store, const CostRequest& request, const SpanMatcher& m,
                Partial& out) {
   Result<std::vector<std::string>> projects = ProjectsOf(store, request.filter);
   if (!projects.ok()) return projects.status();
-  ColumnSet columns = m.Columns();
-  AddRowCostColumns(columns);
-  const int64_t step = request.step_nanos;
   const PricingTable& table = request.pricing != nullptr ? *request.pricing : BuiltInPricing();
   QueryPool& pool = QueryPool::Shared();
   const auto shards = static_cast<uint32_t>(pool.threads());
@@ -117,25 +187,9 @@ Status Collect(const SpanStore& store, const CostRequest& request, const SpanMat
   std::vector<Partial> partials(tasks);
   std::shared_ptr<const ReadSnapshot> snapshot = store.Snapshot();
   Status s = pool.RunAll(tasks, [&](size_t t) -> Status {
-    Partial& part = partials[t];
-    PriceCache prices(store, table);  // per task: not thread-safe
-    ScanRequest scan;
-    scan.project = (*projects)[t / shards];
-    scan.from_unix_nano = request.filter.from;
-    scan.to_unix_nano = request.filter.to;
-    scan.columns = columns;
-    scan.shard = static_cast<uint32_t>(t % shards);
-    scan.shards = shards;
-    return store.Scan(*snapshot, scan, [&](const ColumnView& v) {
-      Status matched = m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
-        const RowCost cost = CostOfRow(v, r, prices);
-        GroupState& g = part.At(key);
-        g.sums.AddRow(v, r, cost);
-        if (step > 0) g.buckets.At(BucketStart(v.start[r], step)).AddRow(v, r, cost);
-      });
-      if (!matched.ok()) return matched;
-      return prices.status();
-    });
+    ShardScan task{store, *snapshot, request, m, PriceCache(store, table)};
+    return task.Run((*projects)[t / shards], static_cast<uint32_t>(t % shards), shards,
+                    partials[t]);
   });
   if (!s.ok()) return s;
   for (const Partial& part : partials) out.Merge(part);

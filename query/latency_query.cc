@@ -11,6 +11,7 @@
 #include "query/internal/flat_index.h"
 #include "query/internal/query_pool.h"
 #include "query/internal/span_matcher.h"
+#include "query/internal/vector_recycler.h"
 #include "query/quantile.h"
 #include "storage/dd_sketch.h"
 #include "storage/span_store.h"
@@ -21,20 +22,50 @@ namespace {
 constexpr double kNanosPerMilli = 1e6;
 constexpr uint8_t kErrorStatus = static_cast<uint8_t>(StatusCode::kError);
 
+// Scratch kept between queries (VectorRecycler): for 10M matching spans, exact quantiles use
+// ~80 MB of durations (vectors grown by doubling, plus a sorting copy per group being finished)
+// and ~40 MB of bucket slots.
+VectorRecycler<double>& DurationBuffers() {
+  static VectorRecycler<double> buffers(size_t{192} << 20);
+  return buffers;
+}
+VectorRecycler<uint32_t>& SlotBuffers() {
+  static VectorRecycler<uint32_t> buffers(size_t{96} << 20);
+  return buffers;
+}
+
 // Time buckets of one group: bucket start -> dense slot, and slot -> start.
 struct Buckets {
   FlatIndex index;
   std::vector<int64_t> starts;
+  // The bucket of the last time asked (rows come in runs of one hour): [last_start, +step).
+  bool has_last = false;
+  int64_t last_start = 0;
+  uint32_t last_slot = 0;
 
   uint32_t SlotOf(int64_t start) {
     const uint32_t slot = index.SlotOf(static_cast<uint64_t>(start));
     if (slot == starts.size()) starts.push_back(start);
     return slot;
   }
+  // The slot of the bucket of width `step` holding time t.
+  uint32_t SlotOfTime(int64_t t, int64_t step) {
+    // t - last_start, in unsigned arithmetic: exact when t >= last_start.
+    if (has_last && t >= last_start &&
+        static_cast<uint64_t>(t) - static_cast<uint64_t>(last_start) <
+            static_cast<uint64_t>(step)) {
+      return last_slot;
+    }
+    has_last = true;
+    last_start = BucketStart(t, step);
+    last_slot = SlotOf(last_start);
+    return last_slot;
+  }
 };
 
 // What one group collects for exact quantiles: every duration (ms), and with a step, the bucket
-// slot of each.
+// slot of each. Merging keeps the other shards' groups whole in `others` (no copies); the
+// quantiles read every part.
 struct ExactGroup {
   uint32_t key = 0;
   uint64_t error_count = 0;
@@ -43,33 +74,44 @@ struct ExactGroup {
   std::vector<double> durations_ms;
   std::vector<uint32_t> bucket_of;
   Buckets buckets;
+  std::vector<ExactGroup> others;  // merged in from other shards
 
-  uint64_t count() const { return durations_ms.size(); }
+  uint64_t count() const {
+    uint64_t n = durations_ms.size();
+    for (const ExactGroup& o : others) n += o.durations_ms.size();
+    return n;
+  }
 
-  void AddRow(int64_t ns, bool error, int64_t start, int64_t step) {
+  [[gnu::always_inline]] void AddRow(int64_t ns, bool error, int64_t start, int64_t step) {
     const double ms = static_cast<double>(ns) / kNanosPerMilli;
+    if (durations_ms.capacity() == 0) TakeBuffers(step);
     durations_ms.push_back(ms);
     sum_ms += ms;
     max_ns = std::max(max_ns, ns);
     if (error) error_count++;
-    if (step > 0) bucket_of.push_back(buckets.SlotOf(BucketStart(start, step)));
+    if (step > 0) bucket_of.push_back(buckets.SlotOfTime(start, step));
+  }
+
+  void TakeBuffers(int64_t step) {
+    durations_ms = DurationBuffers().Take();
+    if (step > 0) bucket_of = SlotBuffers().Take();
+  }
+  // Hands the vectors' storage back for later queries and empties the group.
+  void GiveBuffers() {
+    DurationBuffers().Give(std::move(durations_ms));
+    SlotBuffers().Give(std::move(bucket_of));
+    for (ExactGroup& o : others) o.GiveBuffers();
+    *this = ExactGroup();
   }
 
   void Merge(ExactGroup& other) {
-    if (durations_ms.empty() && buckets.starts.empty()) {  // nothing here yet: take it whole
-      const uint32_t k = key;
-      *this = std::move(other);
-      key = k;
-      other = ExactGroup();
-      return;
-    }
     error_count += other.error_count;
     sum_ms += other.sum_ms;
     max_ns = std::max(max_ns, other.max_ns);
-    durations_ms.insert(durations_ms.end(), other.durations_ms.begin(), other.durations_ms.end());
-    std::vector<uint32_t> remap(other.buckets.starts.size());
-    for (size_t s = 0; s < remap.size(); ++s) remap[s] = buckets.SlotOf(other.buckets.starts[s]);
-    for (uint32_t slot : other.bucket_of) bucket_of.push_back(remap[slot]);
+    std::vector<ExactGroup> more = std::move(other.others);
+    other.others.clear();
+    if (!other.durations_ms.empty()) others.push_back(std::move(other));
+    for (ExactGroup& o : more) others.push_back(std::move(o));
     other = ExactGroup();
   }
 };
@@ -105,6 +147,8 @@ struct ApproxGroup {
     return Status::OK();
   }
 
+  void GiveBuffers() { *this = ApproxGroup(); }
+
   void Merge(ApproxGroup& other) {
     if (all.count() == 0 && bucket_sketches.empty() && error_count == 0) {
       const uint32_t k = key;
@@ -128,7 +172,7 @@ struct Partial {
   FlatIndex index;
   std::vector<Group> groups;
 
-  Group& At(uint32_t key) {
+  [[gnu::always_inline]] Group& At(uint32_t key) {
     const uint32_t slot = index.SlotOf(key);
     if (slot == groups.size()) groups.emplace_back().key = key;
     return groups[slot];
@@ -138,6 +182,17 @@ struct Partial {
     for (Group& g : other.groups) At(g.key).Merge(g);
   }
 };
+
+// Every row of `v` that passes the matcher, into `out`: ForEachMatch without records, in one
+// loop the compiler can inline whole (the per-row work of exact quantiles on large stores).
+// REQUIRES: !m.NeedsRecords().
+template <typename Group>
+void AddRows(const ColumnView& v, const SpanMatcher& m, int64_t step, Partial<Group>& out) {
+  for (size_t r = 0; r < v.rows; ++r) {
+    if (!m.Matches(v, r)) continue;
+    out.At(m.KeyOf(v, r)).AddRow(v.duration[r], v.status[r] == kErrorStatus, v.start[r], step);
+  }
+}
 
 Status Validate(const LatencyRequest& request) {
   for (double q : request.quantiles) {
@@ -181,6 +236,10 @@ Result<Partial<Group>> Collect(const SpanStore& store, const LatencyRequest& req
     scan.shard = static_cast<uint32_t>(t % shards);
     scan.shards = shards;
     auto on_rows = [&](const ColumnView& v) {
+      if (!m.NeedsRecords()) {
+        AddRows(v, m, step, out);
+        return Status::OK();
+      }
       return m.ForEachMatch(store, v, [&](size_t r, uint32_t key) {
         out.At(key).AddRow(v.duration[r], v.status[r] == kErrorStatus, v.start[r], step);
       });
@@ -208,23 +267,45 @@ Result<Partial<Group>> Collect(const SpanStore& store, const LatencyRequest& req
   return std::move(partials[0]);
 }
 
-// Exact buckets of one group: a counting sort by bucket slot into `scratch`, then exact
-// quantiles over each bucket's slice.
+// The parts of a group: its own durations, then those of each merged group.
+std::vector<const ExactGroup*> PartsOf(const ExactGroup& g) {
+  std::vector<const ExactGroup*> parts{&g};
+  for (const ExactGroup& o : g.others) parts.push_back(&o);
+  return parts;
+}
+
+// Exact buckets of one group: a counting sort by bucket into `scratch` (every duration of the
+// group, bucket after bucket), then exact quantiles over each bucket's slice.
 std::vector<LatencyBucket> MakeBuckets(const ExactGroup& g, const std::vector<double>& qs,
                                        std::vector<double>& scratch) {
-  const size_t slots = g.buckets.starts.size();
+  // One slot numbering for all parts, and each part's slots mapped to it.
+  Buckets all;
+  std::vector<std::vector<uint32_t>> remap;
+  for (const ExactGroup* part : PartsOf(g)) {
+    std::vector<uint32_t>& m = remap.emplace_back(part->buckets.starts.size());
+    for (size_t s = 0; s < m.size(); ++s) m[s] = all.SlotOf(part->buckets.starts[s]);
+  }
+  const size_t slots = all.starts.size();
   std::vector<size_t> offset(slots + 1, 0);
-  for (uint32_t slot : g.bucket_of) offset[slot + 1]++;
+  size_t p = 0;
+  for (const ExactGroup* part : PartsOf(g)) {
+    for (uint32_t slot : part->bucket_of) offset[remap[p][slot] + 1]++;
+    ++p;
+  }
   for (size_t s = 0; s < slots; ++s) offset[s + 1] += offset[s];
-  scratch.resize(g.durations_ms.size());
+  scratch.resize(offset[slots]);
   std::vector<size_t> next(offset.begin(), offset.end() - 1);
-  for (size_t i = 0; i < g.durations_ms.size(); ++i) {
-    scratch[next[g.bucket_of[i]]++] = g.durations_ms[i];
+  p = 0;
+  for (const ExactGroup* part : PartsOf(g)) {
+    for (size_t i = 0; i < part->durations_ms.size(); ++i) {
+      scratch[next[remap[p][part->bucket_of[i]]]++] = part->durations_ms[i];
+    }
+    ++p;
   }
   std::vector<LatencyBucket> buckets(slots);
   for (size_t s = 0; s < slots; ++s) {
     LatencyBucket& b = buckets[s];
-    b.start_unix_nano = g.buckets.starts[s];
+    b.start_unix_nano = all.starts[s];
     b.count = offset[s + 1] - offset[s];
     b.quantiles_ms = ExactQuantiles(std::span<double>(scratch.data() + offset[s], b.count), qs);
   }
@@ -246,9 +327,15 @@ LatencyGroup Finish(ExactGroup& g, const LatencyRequest& request, std::vector<do
     out.mean_ms = g.sum_ms / static_cast<double>(out.count);
     out.max_ms = static_cast<double>(g.max_ns) / kNanosPerMilli;
   }
-  if (request.step_nanos > 0) out.buckets = MakeBuckets(g, request.quantiles, scratch);
-  // Last: selection reorders durations_ms, which MakeBuckets reads in scan order.
-  out.quantiles_ms = ExactQuantiles(g.durations_ms, request.quantiles);
+  if (request.step_nanos > 0) {
+    out.buckets = MakeBuckets(g, request.quantiles, scratch);
+    out.quantiles_ms = ExactQuantiles(scratch, request.quantiles);  // every duration, reordered
+    return out;
+  }
+  std::vector<std::span<double>> parts;
+  parts.emplace_back(g.durations_ms);
+  for (ExactGroup& o : g.others) parts.emplace_back(o.durations_ms);
+  out.quantiles_ms = ExactQuantilesOfParts(parts, request.quantiles);
   return out;
 }
 
@@ -287,13 +374,14 @@ Result<std::vector<LatencyGroup>> Run(const SpanStore& store, const LatencyReque
   for (const Group& g : all.groups) keys.push_back(g.key);
   std::vector<LatencyGroup> out(all.groups.size());
   Status finished = QueryPool::Shared().RunAll(all.groups.size(), [&](size_t i) -> Status {
-    std::vector<double> scratch;
+    std::vector<double> scratch = DurationBuffers().Take();
     out[i] = Finish(all.groups[i], request, scratch);
+    DurationBuffers().Give(std::move(scratch));
     std::sort(out[i].buckets.begin(), out[i].buckets.end(),
               [](const LatencyBucket& a, const LatencyBucket& b) {
                 return a.start_unix_nano < b.start_unix_nano;
               });
-    all.groups[i] = Group();  // release the durations early
+    all.groups[i].GiveBuffers();  // early: the next group's scratch may reuse them
     return Status::OK();
   });
   if (!finished.ok()) return finished;

@@ -18,6 +18,12 @@ namespace roost::query {
 // not NaN (asserted); `values` free of NaN. With `values` empty every answer is NaN.
 std::vector<double> ExactQuantiles(std::span<double> values, std::span<const double> qs);
 
+// ExactQuantiles of the values of every part together, as if concatenated, without
+// concatenating them from 64Ki values on (the histogram passes read the parts in turn). Parts
+// may be reordered (never resized). Same requirements and answers as ExactQuantiles.
+std::vector<double> ExactQuantilesOfParts(std::span<const std::span<double>> parts,
+                                          std::span<const double> qs);
+
 // The interpolation numpy uses (numpy/lib/function_base.py `_lerp`): lo + (hi - lo) * t, but
 // hi - (hi - lo) * (1 - t) when t >= 0.5, so that the answer never passes hi.
 inline double NumpyLerp(double lo, double hi, double t) {

@@ -21,6 +21,17 @@ struct RollupCell {
   uint64_t completion_tokens = 0;
   uint64_t total_tokens = 0;
   int64_t cost_micros = 0;  // sum of `llm.cost.total` (0 unless has_cost)
+  // Sums of the token-detail columns (BlockRollup::token_details; zeros otherwise).
+  uint64_t cache_read_tokens = 0;
+  uint64_t cache_write_tokens = 0;
+  uint64_t prompt_audio_tokens = 0;
+  uint64_t reasoning_tokens = 0;
+  uint64_t completion_audio_tokens = 0;
+  // Spans whose counts are not regular: total > prompt + completion, or prompt details
+  // (cache read + cache write + prompt audio) > prompt, or completion details (reasoning +
+  // completion audio) > completion. For regular spans each detail is a part of its count, so
+  // per-token-type figures of the cell follow from its sums alone.
+  uint64_t irregular_tokens = 0;
   DdSketch duration;
 };
 
@@ -33,6 +44,9 @@ struct BlockRollup {
   uint32_t rows = 0;
   int64_t min_start = 0;  // every row starts in [min_start, max_start]
   int64_t max_start = 0;
+  // The cells hold token-detail sums and irregular counts (false for blocks sealed before
+  // rollups had them: their detail sums read as zeros and mean nothing).
+  bool token_details = false;
   std::vector<RollupCell> cells;
 
   // Memory held, for caches.

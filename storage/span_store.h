@@ -72,6 +72,10 @@ struct ScanRequest {
   // ScanRollups only: when > 0, a block's rollup is used only if all its rows fall in one slot
   // [k * rollup_granularity, (k + 1) * rollup_granularity) (time buckets of a query's step).
   int64_t rollup_granularity = 0;
+  // ScanRollups only: when set, a block whose rollup it returns false for goes to `on_rows`
+  // like a block without one (e.g. a rollup lacking figures the query needs). Called on the
+  // scanning thread.
+  std::function<bool(const BlockRollup&)> accept_rollup = nullptr;
 };
 
 // A consistent point-in-time view of the store: every read through the same snapshot sees the

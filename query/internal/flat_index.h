@@ -17,7 +17,7 @@ class FlatIndex {
 
   // The slot of `key`, assigning the next free one when `key` is new. Keys below kDirect
   // (dictionary ids, span kinds) are looked up in a plain array, without hashing.
-  uint32_t SlotOf(uint64_t key) {
+  [[gnu::always_inline]] uint32_t SlotOf(uint64_t key) {
     if (key < kDirect) {
       uint32_t& d = direct_[key];
       if (d == 0) d = SlotOfHashed(key) + 1;
@@ -65,7 +65,7 @@ class FlatIndex {
     }
   }
 
-  std::vector<Entry> table_;  // size is a power of two, at most 3/4 full
+  std::vector<Entry> table_;                // size is a power of two, at most 3/4 full
   std::array<uint32_t, kDirect> direct_{};  // key -> slot + 1 for small keys; 0 = not yet
   uint32_t size_ = 0;
 };

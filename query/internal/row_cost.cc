@@ -10,6 +10,7 @@ const TokenRates* PriceCache::Resolve(uint32_t model) {
   if (model >= state_.size()) {
     state_.resize(model + 1, kUnknown);
     rates_.resize(model + 1, nullptr);
+    nano_rates_.resize(model + 1);
   }
   Result<std::string> name = store_.DictionaryString(DictKind::kModel, model);
   if (!name.ok()) {
@@ -18,6 +19,7 @@ const TokenRates* PriceCache::Resolve(uint32_t model) {
   }
   const PriceEntry* entry = table_.Resolve(*name);
   rates_[model] = entry != nullptr ? &entry->rates : nullptr;
+  if (entry != nullptr) nano_rates_[model] = WholeNanoRates(entry->rates);
   state_[model] = kKnown;
   return rates_[model];
 }
@@ -45,6 +47,19 @@ RowCost CostOfRow(const ColumnView& v, size_t r, PriceCache& prices) {
                           v.cache_write_tokens[r], v.prompt_audio_tokens[r],
                           v.reasoning_tokens[r],   v.completion_audio_tokens[r]};
   return RowCost{std::llround(SpanCostUsd(*rates, tokens) * kNanosPerUsd), false};
+}
+
+std::optional<CellCost> CostOfCell(const RollupCell& cell, PriceCache& prices) {
+  if (cell.has_cost) return CellCost{cell.cost_micros * 1000, 0};
+  if (cell.model == 0 || cell.kind != static_cast<uint8_t>(SpanKind::kLlm)) return CellCost{};
+  const NanoRates* rates = prices.NanoRatesOf(cell.model);
+  if (rates == nullptr) {
+    if (!prices.status().ok()) return std::nullopt;
+    return CellCost{0, cell.count};
+  }
+  std::optional<uint64_t> nanos = CellCostNanos(*rates, cell);
+  if (!nanos) return std::nullopt;
+  return CellCost{static_cast<int64_t>(*nanos), 0};
 }
 
 }  // namespace roost::query

@@ -61,7 +61,7 @@ class SpanMatcher {
   }
 
   // Whether row r of `v` passes the time range and every column filter (not attribute filters).
-  bool Matches(const ColumnView& v, size_t r) const {
+  [[gnu::always_inline]] bool Matches(const ColumnView& v, size_t r) const {
     const int64_t start = v.start[r];
     if (start < from_ || start >= to_) return false;
     if (kind_ && v.kind[r] != *kind_) return false;
@@ -82,7 +82,7 @@ class SpanMatcher {
 
   // The group key of row r: a dictionary id (0 = lacking the value) or a SpanKind; 0 for kNone.
   // REQUIRES: !NeedsRecords() for kAttribute (use ForEachMatch).
-  uint32_t KeyOf(const ColumnView& v, size_t r) const {
+  [[gnu::always_inline]] uint32_t KeyOf(const ColumnView& v, size_t r) const {
     switch (group_by_) {
       case GroupBy::kNone:
       case GroupBy::kAttribute:

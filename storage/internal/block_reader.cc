@@ -95,7 +95,7 @@ Status BlockReader::ForEachBlockOrRollup(
         InOneSlot(info->min_start, info->max_start, scan.rollup_granularity)) {
       Result<std::shared_ptr<const BlockRollup>> rollup = ReadRollup(*info);
       if (!rollup.ok()) return rollup.status();
-      if (*rollup) {
+      if (*rollup && (!scan.accept_rollup || scan.accept_rollup(**rollup))) {
         if (Status s = on_rollup(**rollup); !s.ok()) return s;
         continue;
       }

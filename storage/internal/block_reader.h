@@ -50,7 +50,8 @@ class BlockReader {
     ColumnSet columns;
     uint32_t shard = 0;
     uint32_t shards = 1;
-    int64_t rollup_granularity = 0;  // see ScanRequest
+    int64_t rollup_granularity = 0;                                   // see ScanRequest
+    std::function<bool(const BlockRollup&)> accept_rollup = nullptr;  // see ScanRequest
   };
 
   // As ForEachBlock, but when `on_rollup` is set, a block whose rows all start in [from, to)

@@ -23,6 +23,30 @@ using CellKey = std::tuple<uint8_t, uint8_t, bool, uint32_t, uint32_t>;
 
 CellKey KeyOf(const RowData& r) { return {r.kind, r.status, r.cost_micros >= 0, r.model, r.name}; }
 
+// See RollupCell::irregular_tokens.
+bool IrregularTokens(const RowData& r) {
+  const uint64_t prompt_details =
+      uint64_t{r.cache_read_tokens} + r.cache_write_tokens + r.prompt_audio_tokens;
+  const uint64_t completion_details = uint64_t{r.reasoning_tokens} + r.completion_audio_tokens;
+  return r.total_tokens > uint64_t{r.prompt_tokens} + r.completion_tokens ||
+         prompt_details > r.prompt_tokens || completion_details > r.completion_tokens;
+}
+
+void AddRow(const RowData& r, RollupCell& c) {
+  c.count++;
+  c.prompt_tokens += r.prompt_tokens;
+  c.completion_tokens += r.completion_tokens;
+  c.total_tokens += r.total_tokens;
+  if (r.cost_micros >= 0) c.cost_micros += r.cost_micros;
+  c.cache_read_tokens += r.cache_read_tokens;
+  c.cache_write_tokens += r.cache_write_tokens;
+  c.prompt_audio_tokens += r.prompt_audio_tokens;
+  c.reasoning_tokens += r.reasoning_tokens;
+  c.completion_audio_tokens += r.completion_audio_tokens;
+  if (IrregularTokens(r)) c.irregular_tokens++;
+  c.duration.Add(static_cast<double>(r.duration));
+}
+
 }  // namespace
 
 std::optional<std::string> EncodeBlockRollup(const std::vector<RowData>& rows) {
@@ -39,12 +63,7 @@ std::optional<std::string> EncodeBlockRollup(const std::vector<RowData>& rows) {
       c.model = r.model;
       c.name = r.name;
     }
-    c.count++;
-    c.prompt_tokens += r.prompt_tokens;
-    c.completion_tokens += r.completion_tokens;
-    c.total_tokens += r.total_tokens;
-    if (r.cost_micros >= 0) c.cost_micros += r.cost_micros;
-    c.duration.Add(static_cast<double>(r.duration));
+    AddRow(r, c);
   }
   flatbuffers::FlatBufferBuilder b(256 + cells.size() * 512);
   std::vector<flatbuffers::Offset<fb::RollupCell>> offsets;
@@ -64,11 +83,18 @@ std::optional<std::string> EncodeBlockRollup(const std::vector<RowData>& rows) {
     cb.add_total_tokens(c.total_tokens);
     cb.add_cost_micros(c.cost_micros);
     cb.add_sketch(sv);
+    cb.add_cache_read_tokens(c.cache_read_tokens);
+    cb.add_cache_write_tokens(c.cache_write_tokens);
+    cb.add_prompt_audio_tokens(c.prompt_audio_tokens);
+    cb.add_reasoning_tokens(c.reasoning_tokens);
+    cb.add_completion_audio_tokens(c.completion_audio_tokens);
+    cb.add_irregular_tokens(c.irregular_tokens);
     offsets.push_back(cb.Finish());
   }
   auto cv = b.CreateVector(offsets);
   fb::BlockRollupBuilder rb(b);
   rb.add_cells(cv);
+  rb.add_token_details(true);
   b.Finish(rb.Finish());
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -91,6 +117,7 @@ Result<std::shared_ptr<const BlockRollup>> DecodeBlockRollup(std::string_view va
   out->rows = rows;
   out->min_start = min_start;
   out->max_start = max_start;
+  out->token_details = fb_rollup->token_details();
   uint64_t total = 0;
   if (fb_rollup->cells() != nullptr) {
     out->cells.reserve(fb_rollup->cells()->size());
@@ -106,6 +133,14 @@ Result<std::shared_ptr<const BlockRollup>> DecodeBlockRollup(std::string_view va
       c.completion_tokens = fc->completion_tokens();
       c.total_tokens = fc->total_tokens();
       c.cost_micros = fc->cost_micros();
+      c.cache_read_tokens = fc->cache_read_tokens();
+      c.cache_write_tokens = fc->cache_write_tokens();
+      c.prompt_audio_tokens = fc->prompt_audio_tokens();
+      c.reasoning_tokens = fc->reasoning_tokens();
+      c.completion_audio_tokens = fc->completion_audio_tokens();
+      c.irregular_tokens = fc->irregular_tokens();
+      if (c.irregular_tokens > c.count)
+        return corrupt("a cell has more irregular spans than spans");
       if (fc->sketch() == nullptr) return corrupt("a cell has no sketch");
       Result<DdSketch> sketch = DdSketch::Deserialize(std::string_view(
           reinterpret_cast<const char*>(fc->sketch()->data()), fc->sketch()->size()));

@@ -220,6 +220,80 @@ TEST_F(CostQueryTest, CostAttributeTableDetailsAndUnpricedByHand) {
   }
 }
 
+// LLM spans over six hours with random token counts of every type, a few carrying a cost, for
+// models priced in whole nano-USD, in fractions of one, or not at all. So that some blocks are
+// priced from rollups and some from rows: irregular spans only in hour 0, the sub-nano rates of
+// gemini-2.0-flash-lite's cache reads used only in hour 4, and frac-model only in hour 5.
+std::vector<Span> RandomTokenSpans(size_t n, uint64_t seed) {
+  const char* models[] = {"gpt-4o",
+                          "gpt-4o-mini",
+                          "gemini-2.0-flash-lite",
+                          "frac-model",
+                          "claude-3-5-sonnet-20241022",
+                          "unpriced-model",
+                          ""};
+  std::mt19937_64 rng(seed);
+  std::vector<Span> spans;
+  for (size_t i = 0; i < n; ++i) {
+    const auto hour = static_cast<int64_t>(i % 6);
+    const int64_t start =
+        test::kBaseTime + hour * test::kHour + static_cast<int64_t>(rng() % test::kHour);
+    Span s = ::roost::test::MakeSpan(970000 + i / 4, 970000 + i, start);
+    s.kind = rng() % 8 == 0 ? SpanKind::kChain : SpanKind::kLlm;
+    s.model_name = models[rng() % 7];
+    if (s.model_name == "frac-model" && hour != 5) s.model_name = "gpt-4o";
+    s.status_code = static_cast<StatusCode>(rng() % 3);
+    s.prompt_tokens = static_cast<int64_t>(rng() % 9000);
+    s.completion_tokens = static_cast<int64_t>(rng() % 2000);
+    s.total_tokens = s.prompt_tokens + s.completion_tokens - (rng() % 4 == 0 ? 1 : 0);
+    const int64_t p = s.prompt_tokens;
+    const int64_t c = s.completion_tokens;
+    if (rng() % 3 && (hour == 4 || s.model_name != "gemini-2.0-flash-lite")) {
+      s.cache_read_tokens = p * static_cast<int64_t>(rng() % 60) / 100;
+    }
+    if (rng() % 6 == 0) s.cache_write_tokens = p * static_cast<int64_t>(rng() % 20) / 100;
+    if (rng() % 9 == 0) s.prompt_audio_tokens = p * static_cast<int64_t>(rng() % 20) / 100;
+    if (rng() % 4 == 0) s.reasoning_tokens = c * static_cast<int64_t>(rng() % 80) / 100;
+    if (rng() % 9 == 0) s.completion_audio_tokens = c * static_cast<int64_t>(rng() % 20) / 100;
+    if (hour == 0 && rng() % 10 == 0) s.total_tokens += 25;  // irregular
+    if (hour == 0 && rng() % 10 == 0) s.reasoning_tokens = c + 1;
+    if (rng() % 20 == 0) s.cost_usd = static_cast<double>(rng() % 100000) / 1e6;
+    spans.push_back(std::move(s));
+  }
+  return spans;
+}
+
+// Sealed blocks are priced from their rollup cells where the sums give the row path's costs
+// exactly; the answers must equal the per-span reference to the last bit, open or sealed.
+TEST_F(CostQueryTest, RollupCellsGiveTheRowPathsCostsExactly) {
+  PricingTable custom = PricingTable::BuiltIn();
+  ASSERT_THAT(custom.MergeJson(R"({"models": {
+      "frac-model": {"input_per_million_tokens": 0.3333, "output_per_million_tokens": 1.25,
+                     "reasoning_per_million_tokens": 2.0005}}})",
+                               "custom"),
+              IsOk());
+  spans_ = RandomTokenSpans(6000, 31);
+  WriteOk(*store_, spans_);
+  std::vector<CostResult> answers[2];
+  for (int pass = 0; pass < 2; ++pass) {
+    SCOPED_TRACE(pass == 0 ? "open blocks" : "sealed");
+    for (int q = 0; q < 8; ++q) {
+      CostRequest req;
+      req.group_by = q % 2 == 0 ? GroupBy::kModel : GroupBy::kKind;
+      req.step_nanos = (q / 2) % 2 == 0 ? 0 : test::kHour;
+      req.pricing = q < 4 ? &custom : nullptr;
+      Result<CostResult> got = RunCost(*store_, req);
+      ASSERT_THAT(got, IsOk());
+      ExpectMatchesBruteForce(spans_, req, *got);
+      answers[pass].push_back(std::move(*got));
+    }
+    ASSERT_THAT(store_->Flush(), IsOk());
+  }
+  for (size_t q = 0; q < answers[0].size(); ++q) {
+    EXPECT_EQ(answers[0][q].total.cost_usd, answers[1][q].total.cost_usd) << "query " << q;
+  }
+}
+
 TEST_F(CostQueryTest, NoneGroupingGivesOneEmptyGroupWhenNothingMatches) {
   Result<CostResult> got = RunCost(*store_, CostRequest{});
   ASSERT_THAT(got, IsOk());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <random>
+#include <span>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -118,6 +119,47 @@ TEST(ExactQuantilesTest, LargeInputsMatchSortBasedReference) {
     const std::vector<double> qs = {0, 0.001, 0.25, 0.5, 0.5, 0.9, 0.99, 0.999, 1};
     std::vector<double> scratch = values;
     std::vector<double> got = ExactQuantiles(scratch, qs);
+    for (size_t i = 0; i < qs.size(); ++i) {
+      EXPECT_EQ(got[i], SortedReference(values, qs[i])) << "n=" << n << " q=" << qs[i];
+    }
+  }
+}
+
+// Quantiles whose ranks all lie near one end (p99 of a bucket of a few thousand spans) are
+// selected by a small heap: the same exact values, ties and duplicates included.
+TEST(ExactQuantilesTest, TailQuantilesMatchSortBasedReference) {
+  std::mt19937_64 rng(11);
+  const std::vector<std::vector<double>> tails = {
+      {0.99}, {0.999, 1}, {0, 0.01}, {0.995, 0.99, 0.999}, {0.001}, {1}, {0}};
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = 400 + rng() % 6000;
+    std::vector<double> values(n);
+    const bool ties = rng() % 3 == 0;
+    for (double& v : values) {
+      v = ties ? static_cast<double>(rng() % 4) : std::lognormal_distribution<>(7, 1)(rng);
+    }
+    const std::vector<double>& qs = tails[static_cast<size_t>(round) % tails.size()];
+    std::vector<double> scratch = values;
+    std::vector<double> got = ExactQuantiles(scratch, qs);
+    for (size_t i = 0; i < qs.size(); ++i) {
+      EXPECT_EQ(got[i], SortedReference(values, qs[i])) << "n=" << n << " q=" << qs[i];
+    }
+  }
+}
+
+// Values split into parts (some empty) give the answers of the values together, below and
+// above the histogram threshold.
+TEST(ExactQuantilesTest, PartsGiveTheAnswersOfTheirConcatenation) {
+  std::mt19937_64 rng(5);
+  const std::vector<double> qs = {0, 0.5, 0.9, 0.99, 1, 0.25};
+  for (int round = 0; round < 12; ++round) {
+    const size_t n = round % 2 == 0 ? 1 + rng() % 3000 : (size_t{1} << 16) + rng() % 50000;
+    std::vector<double> values(n);
+    for (double& v : values) v = std::lognormal_distribution<>(5, 2)(rng);
+    std::vector<std::vector<double>> parts(1 + rng() % 3);
+    for (double v : values) parts[rng() % parts.size()].push_back(v);
+    std::vector<std::span<double>> spans(parts.begin(), parts.end());
+    std::vector<double> got = ExactQuantilesOfParts(spans, qs);
     for (size_t i = 0; i < qs.size(); ++i) {
       EXPECT_EQ(got[i], SortedReference(values, qs[i])) << "n=" << n << " q=" << qs[i];
     }

@@ -268,5 +268,99 @@ TEST_F(SpanStoreRollupTest, BadShardIsAnError) {
               IsError(Status::Code::kInvalidArgument, "shard"));
 }
 
+// Spans with every token detail, some irregular (total above prompt + completion, or details
+// above their count).
+std::vector<Span> DetailedSpans(size_t n, uint32_t seed) {
+  std::vector<Span> spans = SkewedSpans(n, seed);
+  std::mt19937_64 rng(seed);
+  for (Span& s : spans) {
+    s.cache_read_tokens = static_cast<int64_t>(rng() % 300);
+    s.cache_write_tokens = static_cast<int64_t>(rng() % 200);
+    s.prompt_audio_tokens = static_cast<int64_t>(rng() % 50);
+    s.reasoning_tokens = static_cast<int64_t>(rng() % 400);
+    s.completion_audio_tokens = static_cast<int64_t>(rng() % 30);
+    if (rng() % 50 == 0) s.total_tokens += 7;
+  }
+  return spans;
+}
+
+bool Irregular(const Span& s) {
+  return s.total_tokens > s.prompt_tokens + s.completion_tokens ||
+         s.cache_read_tokens + s.cache_write_tokens + s.prompt_audio_tokens > s.prompt_tokens ||
+         s.reasoning_tokens + s.completion_audio_tokens > s.completion_tokens;
+}
+
+TEST_F(SpanStoreRollupTest, CellsSumTokenDetailsAndCountIrregularSpans) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const std::vector<Span> spans = DetailedSpans(4000, 13);
+  WriteOk(*store, spans);
+  ASSERT_THAT(store->Flush(), IsOk());
+  uint64_t want[6] = {};  // the five detail sums, then irregular spans
+  for (const Span& s : spans) {
+    want[0] += static_cast<uint64_t>(s.cache_read_tokens);
+    want[1] += static_cast<uint64_t>(s.cache_write_tokens);
+    want[2] += static_cast<uint64_t>(s.prompt_audio_tokens);
+    want[3] += static_cast<uint64_t>(s.reasoning_tokens);
+    want[4] += static_cast<uint64_t>(s.completion_audio_tokens);
+    want[5] += Irregular(s) ? 1 : 0;
+  }
+  ASSERT_GT(want[5], 0u);
+  ASSERT_LT(want[5], spans.size());
+  uint64_t got[6] = {};
+  uint64_t rows = 0;
+  ASSERT_THAT(store->ScanRollups(
+                  *store->Snapshot(), ScanRequest{},
+                  [&](const ColumnView& v) {
+                    ADD_FAILURE() << v.rows << " rows not from a rollup";
+                    return Status::OK();
+                  },
+                  [&](const BlockRollup& b) {
+                    EXPECT_TRUE(b.token_details);
+                    for (const RollupCell& c : b.cells) {
+                      got[0] += c.cache_read_tokens;
+                      got[1] += c.cache_write_tokens;
+                      got[2] += c.prompt_audio_tokens;
+                      got[3] += c.reasoning_tokens;
+                      got[4] += c.completion_audio_tokens;
+                      got[5] += c.irregular_tokens;
+                      rows += c.count;
+                    }
+                    return Status::OK();
+                  }),
+              IsOk());
+  EXPECT_EQ(rows, spans.size());
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(got[i], want[i]) << "figure " << i;
+}
+
+TEST_F(SpanStoreRollupTest, RefusedRollupsComeAsRows) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  const std::vector<Span> spans = SkewedSpans(3000, 17);
+  WriteOk(*store, spans);
+  ASSERT_THAT(store->Flush(), IsOk());
+  ScanRequest req;
+  req.columns = {Column::kStart};
+  uint64_t asked = 0;
+  req.accept_rollup = [&](const BlockRollup& b) { return ++asked % 2 == 0 || b.rows == 0; };
+  uint64_t rows = 0;
+  uint64_t rollups = 0;
+  ASSERT_THAT(store->ScanRollups(
+                  *store->Snapshot(), req,
+                  [&](const ColumnView& v) {
+                    rows += v.rows;
+                    return Status::OK();
+                  },
+                  [&](const BlockRollup& b) {
+                    rollups++;
+                    rows += b.rows;
+                    return Status::OK();
+                  }),
+              IsOk());
+  EXPECT_GE(asked, 2u);
+  EXPECT_EQ(rollups, asked / 2);  // every second block accepted, the others read as rows
+  EXPECT_EQ(rows, spans.size());
+}
+
 }  // namespace
 }  // namespace roost::test
