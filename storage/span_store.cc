@@ -122,9 +122,9 @@ Status SpanStore::Impl::ScanView(const ReadView& view, const ScanRequest& reques
     if (Status s = block->ForEachView(rows, request.columns, on_rows); !s.ok()) return s;
   }
   BlockReader reader(*db_, &column_cache_, view.snapshot, &rollup_cache_);
-  BlockReader::BlockScan scan{*project,        request.from_unix_nano, request.to_unix_nano,
-                              request.columns, request.shard,          request.shards,
-                              request.rollup_granularity};
+  BlockReader::BlockScan scan{
+      *project,      request.from_unix_nano, request.to_unix_nano,      request.columns,
+      request.shard, request.shards,         request.rollup_granularity};
   return reader.ForEachBlockOrRollup(
       scan, view.skip, [&](const BlockInfo&, const ColumnView& v) { return on_rows(v); },
       on_rollup);
@@ -487,6 +487,9 @@ Result<RetentionResult> SpanStore::ApplyRetention(int64_t now_unix_nano) {
 StoreStats SpanStore::Stats() const { return impl_->Stats(); }
 Result<std::vector<OutboxEntry>> SpanStore::ReadOutbox(uint64_t after_seq, size_t max_spans) const {
   return impl_->ReadOutbox(after_seq, max_spans);
+}
+Status SpanStore::ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxBatch* batch) const {
+  return impl_->ReadOutbox(after_seq, max_spans, batch);
 }
 Status SpanStore::AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters) {
   return impl_->AckOutbox(through_seq, dead_letters);
