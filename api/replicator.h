@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/otlp_body_encoder.h"
 #include "api/otlp_sender.h"
 #include "storage/result.h"
 #include "storage/span_store.h"
@@ -103,21 +104,23 @@ class Replicator {
  private:
   enum class Outcome { kDelivered, kAuthFailed, kRetry };
 
-  // Whole commits read from the outbox, with their request body.
+  // Whole commits read from the outbox, with their request body. Two batches take turns (one on
+  // the wire, the next in preparation), each keeping its memory from one use to the next.
   struct Batch {
-    uint64_t last_seq = 0;  // the newest commit in it; 0 when empty
-    std::vector<Span> spans;
-    std::string body;  // gzip'd ExportTraceServiceRequest of `spans`
+    explicit Batch(int gzip_level) : encoder(gzip_level) {}
+    OutboxBatch records;
+    OtlpBodyEncoder encoder;
+    std::string_view body;  // into `encoder`; empty until encoded
   };
 
   Replicator(SpanStore& store, ReplicatorOptions options, std::unique_ptr<OtlpSender> sender);
   void Run();
-  // Reads and encodes the next batch after `after_seq`. Touches no mutable member: it runs on a
-  // helper thread while the previous batch is on the wire.
-  Result<Batch> Prepare(uint64_t after_seq) const;
-  std::string Encode(std::span<const Span> spans) const;
+  // Reads and encodes the next batch after `after_seq` into `batch`. Touches no mutable member:
+  // it runs on a helper thread while the previous batch is on the wire.
+  Status Prepare(uint64_t after_seq, Batch* batch) const;
   // Sends `spans` (as `body` when given), splitting on 4xx; appends refused spans to `dead`.
-  Outcome Deliver(std::span<const Span> spans, std::string body, std::vector<DeadLetter>* dead);
+  Outcome Deliver(std::span<const Span> spans, std::string_view body,
+                  std::vector<DeadLetter>* dead);
   Outcome Classify(const Result<OtlpReply>& reply, std::string* error);
   void SetState(ReplicationState state, const std::string& error);
   // Sleeps up to `d`, waking early on Stop or UpdateCredentials. False when stopping.
@@ -127,6 +130,8 @@ class Replicator {
   SpanStore& store_;
   const ReplicatorOptions options_;
   std::unique_ptr<OtlpSender> sender_;  // replicator thread only
+  // Bodies of partial batches and of the halves of a split one; replicator thread only.
+  OtlpBodyEncoder encoder_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
