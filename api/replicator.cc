@@ -41,6 +41,12 @@ std::string Excerpt(std::string_view body) {
   return out;
 }
 
+// Spans queued over the outbox's life (pending, delivered or dead-lettered): grows exactly as
+// ingest commits spans.
+uint64_t QueuedTotal(const OutboxStats& s) {
+  return s.pending_spans + s.replicated_spans + s.dead_letter_spans;
+}
+
 bool IsAuthFailure(int status) { return status == 401 || status == 403; }
 // 4xx answers that say "this batch, as it is, will never be taken": split it.
 bool IsRefusal(int status) {
@@ -190,6 +196,16 @@ std::chrono::milliseconds Replicator::NextBackoff() {
   return std::chrono::milliseconds(jitter(rng));
 }
 
+std::chrono::milliseconds Replicator::YieldPause(size_t spans, uint64_t queued_total_before,
+                                                 std::chrono::steady_clock::duration took) const {
+  if (options_.yield_factor <= 0) return std::chrono::milliseconds(0);
+  const uint64_t arrived = QueuedTotal(store_.GetOutboxStats()) - queued_total_before;
+  if (arrived * 8 < spans) return std::chrono::milliseconds(0);  // ingest is (nearly) idle
+  const auto pause =
+      std::chrono::duration_cast<std::chrono::milliseconds>(took) * options_.yield_factor;
+  return std::min(pause, options_.max_yield);
+}
+
 void Replicator::SetState(ReplicationState state, const std::string& error) {
   std::lock_guard lock(mu_);
   const bool changed = state != state_;
@@ -299,12 +315,15 @@ void Replicator::Run() {
       if (stopping_) return;
     }
     Status read;
+    const auto read_start = std::chrono::steady_clock::now();
     if (next.valid()) {
       read = next.get();
       std::swap(batch, ahead);
     } else {
       read = Prepare(cursor, batch.get());
     }
+    // What reading this batch cost the replicator (when read ahead: only what is left to wait).
+    const auto prepare_time = std::chrono::steady_clock::now() - read_start;
     if (!read.ok()) {
       SetState(ReplicationState::kRetrying, "reading the outbox: " + read.message());
       if (!Wait(NextBackoff())) return;
@@ -322,6 +341,8 @@ void Replicator::Run() {
       return Prepare(seq, b);
     });
     std::vector<DeadLetter> dead;
+    const uint64_t queued_before = QueuedTotal(store_.GetOutboxStats());
+    const auto started = std::chrono::steady_clock::now() - prepare_time;
     const Outcome outcome = Deliver(batch->records.view(), batch->body, &dead);
     const uint64_t last_seq = batch->records.last_seq;
     if (outcome == Outcome::kDelivered) {
@@ -340,6 +361,9 @@ void Replicator::Run() {
         last_success_ = WallNowNanos();
       }
       SetState(ReplicationState::kOk, "");
+      const auto pause =
+          YieldPause(size, queued_before, std::chrono::steady_clock::now() - started);
+      if (pause.count() > 0 && !Wait(pause)) return;
       continue;
     }
     next.wait();

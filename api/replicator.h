@@ -54,6 +54,13 @@ struct ReplicatorOptions {
   // The replicator's threads run at this nice value (0: as the rest of roost), so that on a
   // busy machine ingest and queries get the CPU first and replication catches up afterwards.
   int nice = 10;
+  // While ingest is busy (spans were queued during a batch at an eighth or more of the rate it
+  // was delivered at), the replicator pauses after the batch for this many times as long as the
+  // batch took (read, encode, send, acknowledge), at most max_yield: ingest gets the CPU (also
+  // the CPU a local Phoenix spends decoding) and the queue absorbs the difference. Delivery
+  // never stops: at least 1 / (1 + yield_factor) of the replicator's pace. 0: no pause.
+  int yield_factor = 3;
+  std::chrono::milliseconds max_yield{2000};
 };
 
 // What GET /api/v1/replication reports.
@@ -126,6 +133,10 @@ class Replicator {
   // Sleeps up to `d`, waking early on Stop or UpdateCredentials. False when stopping.
   bool Wait(std::chrono::milliseconds d);
   std::chrono::milliseconds NextBackoff();
+  // After a delivered batch of `spans` that took `took`: the pause that leaves the CPU to
+  // ingest when spans kept arriving meanwhile (`queued_total` before it), else zero.
+  std::chrono::milliseconds YieldPause(size_t spans, uint64_t queued_total_before,
+                                       std::chrono::steady_clock::duration took) const;
 
   SpanStore& store_;
   const ReplicatorOptions options_;
