@@ -295,6 +295,21 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
   return outcome;
 }
 
+bool Replicator::Acknowledge(uint64_t last_seq, const std::vector<DeadLetter>& dead) {
+  if (Status s = store_.AckOutbox(last_seq, dead); !s.ok()) {
+    // The batch goes again (Phoenix ignores span ids it has).
+    SetState(ReplicationState::kRetrying, "acknowledging the outbox: " + s.message());
+    return false;
+  }
+  failures_ = 0;
+  {
+    std::lock_guard lock(mu_);
+    last_success_ = WallNowNanos();
+  }
+  SetState(ReplicationState::kOk, "");
+  return true;
+}
+
 void Replicator::Run() {
   // Replication is background work that a durable queue absorbs: under CPU pressure ingest and
   // queries go first. Linux nice values are per thread, and inherited by the prefetch threads.
@@ -346,21 +361,13 @@ void Replicator::Run() {
     const Outcome outcome = Deliver(batch->records.view(), batch->body, &dead);
     const uint64_t last_seq = batch->records.last_seq;
     if (outcome == Outcome::kDelivered) {
-      if (Status s = store_.AckOutbox(last_seq, dead); !s.ok()) {
-        // The batch goes again (Phoenix ignores span ids it has).
+      if (!Acknowledge(last_seq, dead)) {  // the batch goes again
         next.wait();
         next = {};
-        SetState(ReplicationState::kRetrying, "acknowledging the outbox: " + s.message());
         if (!Wait(NextBackoff())) return;
         continue;
       }
       cursor = last_seq;
-      failures_ = 0;
-      {
-        std::lock_guard lock(mu_);
-        last_success_ = WallNowNanos();
-      }
-      SetState(ReplicationState::kOk, "");
       const auto pause =
           YieldPause(size, queued_before, std::chrono::steady_clock::now() - started);
       if (pause.count() > 0 && !Wait(pause)) return;

@@ -128,6 +128,9 @@ class Replicator {
   // Sends `spans` (as `body` when given), splitting on 4xx; appends refused spans to `dead`.
   Outcome Deliver(std::span<const Span> spans, std::string_view body,
                   std::vector<DeadLetter>* dead);
+  // Moves the cursor past a delivered batch (through `last_seq`, with its dead letters). False
+  // when the store refused: the batch is to go again.
+  bool Acknowledge(uint64_t last_seq, const std::vector<DeadLetter>& dead);
   Outcome Classify(const Result<OtlpReply>& reply, std::string* error);
   void SetState(ReplicationState state, const std::string& error);
   // Sleeps up to `d`, waking early on Stop or UpdateCredentials. False when stopping.
