@@ -1,7 +1,6 @@
 #include "api/replicator.h"
 
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_types.h"
-#include "ingest/protobuf_encoder.h"
 
 #include <sys/resource.h>
 
@@ -43,23 +41,10 @@ std::string Excerpt(std::string_view body) {
   return out;
 }
 
-// gzip of a bounded request body (one batch); empty when zlib fails.
-std::string Gzip(std::string_view data, int level) {
-  z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return std::string();
-  }
-  // Not zero-filled: only the pages deflate writes are ever touched (the bound is several MB).
-  const size_t bound = deflateBound(&zs, static_cast<uLong>(data.size())) + 64;
-  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(bound);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(buffer.get());
-  zs.avail_out = static_cast<uInt>(bound);
-  const int rc = deflate(&zs, Z_FINISH);
-  std::string out(buffer.get(), rc == Z_STREAM_END ? zs.total_out : 0);
-  deflateEnd(&zs);
-  return out;
+// Spans queued over the outbox's life (pending, delivered or dead-lettered): grows exactly as
+// ingest commits spans.
+uint64_t QueuedTotal(const OutboxStats& s) {
+  return s.pending_spans + s.replicated_spans + s.dead_letter_spans;
 }
 
 bool IsAuthFailure(int status) { return status == 401 || status == 403; }
@@ -152,6 +137,7 @@ Replicator::Replicator(SpanStore& store, ReplicatorOptions options,
     : store_(store),
       options_(std::move(options)),
       sender_(std::move(sender)),
+      encoder_(options_.gzip_level),
       api_key_(options_.api_key),
       headers_(options_.headers) {}
 
@@ -210,6 +196,16 @@ std::chrono::milliseconds Replicator::NextBackoff() {
   return std::chrono::milliseconds(jitter(rng));
 }
 
+std::chrono::milliseconds Replicator::YieldPause(size_t spans, uint64_t queued_total_before,
+                                                 std::chrono::steady_clock::duration took) const {
+  if (options_.yield_factor <= 0) return std::chrono::milliseconds(0);
+  const uint64_t arrived = QueuedTotal(store_.GetOutboxStats()) - queued_total_before;
+  if (arrived * 8 < spans) return std::chrono::milliseconds(0);  // ingest is (nearly) idle
+  const auto pause =
+      std::chrono::duration_cast<std::chrono::milliseconds>(took) * options_.yield_factor;
+  return std::min(pause, options_.max_yield);
+}
+
 void Replicator::SetState(ReplicationState state, const std::string& error) {
   std::lock_guard lock(mu_);
   const bool changed = state != state_;
@@ -239,30 +235,22 @@ Replicator::Outcome Replicator::Classify(const Result<OtlpReply>& reply, std::st
   return Outcome::kRetry;
 }
 
-std::string Replicator::Encode(std::span<const Span> spans) const {
-  return Gzip(ingest::EncodeProtobuf(spans), options_.gzip_level);
-}
-
-Result<Replicator::Batch> Replicator::Prepare(uint64_t after_seq) const {
-  Result<std::vector<OutboxEntry>> entries = store_.ReadOutbox(after_seq, options_.batch_spans);
-  if (!entries.ok()) return entries.status();
-  Batch batch;
-  if (entries->empty()) return batch;
-  batch.last_seq = entries->back().seq;
-  size_t count = 0;
-  for (const OutboxEntry& e : *entries) count += e.spans.size();
-  batch.spans.reserve(count);
-  for (OutboxEntry& e : *entries) {
-    for (Span& s : e.spans) batch.spans.push_back(std::move(s));
+Status Replicator::Prepare(uint64_t after_seq, Batch* batch) const {
+  batch->body = {};
+  if (Status s = store_.ReadOutbox(after_seq, options_.batch_spans, &batch->records); !s.ok()) {
+    return s;
   }
-  if (count >= options_.batch_spans) batch.body = Encode(batch.spans);  // partial ones may wait
-  return batch;
+  // Partial batches may wait for more spans: encoded when sent.
+  if (batch->records.size >= options_.batch_spans) {
+    batch->body = batch->encoder.Encode(batch->records.view());
+  }
+  return Status::OK();
 }
 
-Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string body,
+Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string_view body,
                                         std::vector<DeadLetter>* dead) {
   if (spans.empty()) return Outcome::kDelivered;
-  if (body.empty()) body = Encode(spans);
+  if (body.empty()) body = encoder_.Encode(spans);
   if (body.empty()) {  // zlib failed (out of memory): never send an empty body, it would ack
     SetState(ReplicationState::kRetrying,
              "cannot gzip a batch of " + std::to_string(spans.size()) + " spans");
@@ -295,9 +283,9 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
     }
     // Find the refused spans: each half is delivered or split again.
     const size_t half = spans.size() / 2;
-    Outcome first = Deliver(spans.first(half), "", dead);
+    Outcome first = Deliver(spans.first(half), {}, dead);
     if (first != Outcome::kDelivered) return first;
-    return Deliver(spans.subspan(half), "", dead);
+    return Deliver(spans.subspan(half), {}, dead);
   }
   std::string error;
   const Outcome outcome = Classify(reply, &error);
@@ -305,6 +293,21 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
       outcome == Outcome::kAuthFailed ? ReplicationState::kAuthFailed : ReplicationState::kRetrying,
       error);
   return outcome;
+}
+
+bool Replicator::Acknowledge(uint64_t last_seq, const std::vector<DeadLetter>& dead) {
+  if (Status s = store_.AckOutbox(last_seq, dead); !s.ok()) {
+    // The batch goes again (Phoenix ignores span ids it has).
+    SetState(ReplicationState::kRetrying, "acknowledging the outbox: " + s.message());
+    return false;
+  }
+  failures_ = 0;
+  {
+    std::lock_guard lock(mu_);
+    last_success_ = WallNowNanos();
+  }
+  SetState(ReplicationState::kOk, "");
+  return true;
 }
 
 void Replicator::Run() {
@@ -315,46 +318,59 @@ void Replicator::Run() {
   }
   uint64_t cursor = store_.GetOutboxStats().cursor;
   bool lingered = false;
-  // The batch after the one on the wire, read and encoded meanwhile (the replicator is otherwise
-  // idle while Phoenix decodes); used only when that one is delivered.
-  std::future<Result<Batch>> next;
+  auto batch = std::make_unique<Batch>(options_.gzip_level);
+  auto ahead = std::make_unique<Batch>(options_.gzip_level);
+  // The batch after the one on the wire, read and encoded into `ahead` meanwhile (the replicator
+  // is otherwise idle while Phoenix decodes); used only when that one is delivered. Declared
+  // after the batches: destroyed first, it waits for the read into `ahead` to end.
+  std::future<Status> next;
   for (;;) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    Result<Batch> batch = next.valid() ? next.get() : Prepare(cursor);
-    if (!batch.ok()) {
-      SetState(ReplicationState::kRetrying, "reading the outbox: " + batch.status().message());
+    Status read;
+    const auto read_start = std::chrono::steady_clock::now();
+    if (next.valid()) {
+      read = next.get();
+      std::swap(batch, ahead);
+    } else {
+      read = Prepare(cursor, batch.get());
+    }
+    // What reading this batch cost the replicator (when read ahead: only what is left to wait).
+    const auto prepare_time = std::chrono::steady_clock::now() - read_start;
+    if (!read.ok()) {
+      SetState(ReplicationState::kRetrying, "reading the outbox: " + read.message());
       if (!Wait(NextBackoff())) return;
       continue;
     }
-    if (batch->spans.empty() || (batch->spans.size() < options_.batch_spans && !lingered)) {
+    const size_t size = batch->records.size;
+    if (size == 0 || (size < options_.batch_spans && !lingered)) {
       // Nothing yet, or a partial batch: give it the linger time to fill up.
-      lingered = !batch->spans.empty();
+      lingered = size != 0;
       if (!Wait(options_.linger)) return;
       continue;
     }
     lingered = false;
-    next = std::async(std::launch::async, [this, seq = batch->last_seq] { return Prepare(seq); });
+    next = std::async(std::launch::async, [this, seq = batch->records.last_seq, b = ahead.get()] {
+      return Prepare(seq, b);
+    });
     std::vector<DeadLetter> dead;
-    const Outcome outcome = Deliver(batch->spans, std::move(batch->body), &dead);
+    const uint64_t queued_before = QueuedTotal(store_.GetOutboxStats());
+    const auto started = std::chrono::steady_clock::now() - prepare_time;
+    const Outcome outcome = Deliver(batch->records.view(), batch->body, &dead);
+    const uint64_t last_seq = batch->records.last_seq;
     if (outcome == Outcome::kDelivered) {
-      if (Status s = store_.AckOutbox(batch->last_seq, dead); !s.ok()) {
-        // The batch goes again (Phoenix ignores span ids it has).
+      if (!Acknowledge(last_seq, dead)) {  // the batch goes again
         next.wait();
         next = {};
-        SetState(ReplicationState::kRetrying, "acknowledging the outbox: " + s.message());
         if (!Wait(NextBackoff())) return;
         continue;
       }
-      cursor = batch->last_seq;
-      failures_ = 0;
-      {
-        std::lock_guard lock(mu_);
-        last_success_ = WallNowNanos();
-      }
-      SetState(ReplicationState::kOk, "");
+      cursor = last_seq;
+      const auto pause =
+          YieldPause(size, queued_before, std::chrono::steady_clock::now() - started);
+      if (pause.count() > 0 && !Wait(pause)) return;
       continue;
     }
     next.wait();

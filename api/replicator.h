@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/otlp_body_encoder.h"
 #include "api/otlp_sender.h"
 #include "storage/result.h"
 #include "storage/span_store.h"
@@ -53,6 +54,13 @@ struct ReplicatorOptions {
   // The replicator's threads run at this nice value (0: as the rest of roost), so that on a
   // busy machine ingest and queries get the CPU first and replication catches up afterwards.
   int nice = 10;
+  // While ingest is busy (spans were queued during a batch at an eighth or more of the rate it
+  // was delivered at), the replicator pauses after the batch for this many times as long as the
+  // batch took (read, encode, send, acknowledge), at most max_yield: ingest gets the CPU (also
+  // the CPU a local Phoenix spends decoding) and the queue absorbs the difference. Delivery
+  // never stops: at least 1 / (1 + yield_factor) of the replicator's pace. 0: no pause.
+  int yield_factor = 3;
+  std::chrono::milliseconds max_yield{2000};
 };
 
 // What GET /api/v1/replication reports.
@@ -103,30 +111,41 @@ class Replicator {
  private:
   enum class Outcome { kDelivered, kAuthFailed, kRetry };
 
-  // Whole commits read from the outbox, with their request body.
+  // Whole commits read from the outbox, with their request body. Two batches take turns (one on
+  // the wire, the next in preparation), each keeping its memory from one use to the next.
   struct Batch {
-    uint64_t last_seq = 0;  // the newest commit in it; 0 when empty
-    std::vector<Span> spans;
-    std::string body;  // gzip'd ExportTraceServiceRequest of `spans`
+    explicit Batch(int gzip_level) : encoder(gzip_level) {}
+    OutboxBatch records;
+    OtlpBodyEncoder encoder;
+    std::string_view body;  // into `encoder`; empty until encoded
   };
 
   Replicator(SpanStore& store, ReplicatorOptions options, std::unique_ptr<OtlpSender> sender);
   void Run();
-  // Reads and encodes the next batch after `after_seq`. Touches no mutable member: it runs on a
-  // helper thread while the previous batch is on the wire.
-  Result<Batch> Prepare(uint64_t after_seq) const;
-  std::string Encode(std::span<const Span> spans) const;
+  // Reads and encodes the next batch after `after_seq` into `batch`. Touches no mutable member:
+  // it runs on a helper thread while the previous batch is on the wire.
+  Status Prepare(uint64_t after_seq, Batch* batch) const;
   // Sends `spans` (as `body` when given), splitting on 4xx; appends refused spans to `dead`.
-  Outcome Deliver(std::span<const Span> spans, std::string body, std::vector<DeadLetter>* dead);
+  Outcome Deliver(std::span<const Span> spans, std::string_view body,
+                  std::vector<DeadLetter>* dead);
+  // Moves the cursor past a delivered batch (through `last_seq`, with its dead letters). False
+  // when the store refused: the batch is to go again.
+  bool Acknowledge(uint64_t last_seq, const std::vector<DeadLetter>& dead);
   Outcome Classify(const Result<OtlpReply>& reply, std::string* error);
   void SetState(ReplicationState state, const std::string& error);
   // Sleeps up to `d`, waking early on Stop or UpdateCredentials. False when stopping.
   bool Wait(std::chrono::milliseconds d);
   std::chrono::milliseconds NextBackoff();
+  // After a delivered batch of `spans` that took `took`: the pause that leaves the CPU to
+  // ingest when spans kept arriving meanwhile (`queued_total` before it), else zero.
+  std::chrono::milliseconds YieldPause(size_t spans, uint64_t queued_total_before,
+                                       std::chrono::steady_clock::duration took) const;
 
   SpanStore& store_;
   const ReplicatorOptions options_;
   std::unique_ptr<OtlpSender> sender_;  // replicator thread only
+  // Bodies of partial batches and of the halves of a split one; replicator thread only.
+  OtlpBodyEncoder encoder_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

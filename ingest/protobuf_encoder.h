@@ -22,4 +22,8 @@ namespace roost::ingest {
 // Thread-safe; never fails.
 std::string EncodeProtobuf(std::span<const Span> spans);
 
+// The same, written into `*out` (replacing its contents): a caller encoding batch after batch
+// reuses the buffer's memory.
+void EncodeProtobuf(std::span<const Span> spans, std::string* out);
+
 }  // namespace roost::ingest

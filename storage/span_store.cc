@@ -492,6 +492,9 @@ StoreStats SpanStore::Stats() const { return impl_->Stats(); }
 Result<std::vector<OutboxEntry>> SpanStore::ReadOutbox(uint64_t after_seq, size_t max_spans) const {
   return impl_->ReadOutbox(after_seq, max_spans);
 }
+Status SpanStore::ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxBatch* batch) const {
+  return impl_->ReadOutbox(after_seq, max_spans, batch);
+}
 Status SpanStore::AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters) {
   return impl_->AckOutbox(through_seq, dead_letters);
 }

@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,16 @@ struct RetentionResult {
 struct OutboxEntry {
   uint64_t seq = 0;  // commit sequence number; increases with every commit
   std::vector<Span> spans;
+};
+
+// Outbox entries read into memory kept from one read to the next (SpanStore::ReadOutbox with a
+// batch): a replicator reading batch after batch into the same OutboxBatch allocates next to
+// nothing once the first few batches have sized it.
+struct OutboxBatch {
+  uint64_t last_seq = 0;    // the newest commit read; 0 when nothing was pending
+  size_t size = 0;          // spans[0, size) are the spans read, oldest commit first
+  std::vector<Span> spans;  // elements past `size` are spare, kept for their memory
+  std::span<const Span> view() const { return {spans.data(), size}; }
 };
 
 // A span replication gave up on (Phoenix refused it), kept with the reason.
@@ -239,6 +250,10 @@ class SpanStore {
   // entry when any is pending, whatever its size). Empty when nothing is pending. kCorruption
   // naming the commit when its records fail verification.
   Result<std::vector<OutboxEntry>> ReadOutbox(uint64_t after_seq, size_t max_spans) const;
+
+  // The same commits, their spans decoded into `batch` (replacing what it held, reusing the
+  // memory of its spans). On error `batch` is left with no spans.
+  [[nodiscard]] Status ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxBatch* batch) const;
 
   // Acknowledges every outbox entry through `through_seq`: in one atomic write, persists the
   // cursor, deletes those entries, adds their spans to the replicated count (minus

@@ -64,7 +64,16 @@ std::vector<ResourceGroup> GroupSpans(std::span<const Span> spans) {
   std::vector<const Span*> first_of_group;  // per resource group: its first span
   std::unordered_multimap<uint64_t, size_t> resource_index;
   std::unordered_multimap<uint64_t, size_t> scope_index;  // hash -> index into groups[g].scopes
+  const Span* previous = nullptr;  // spans mostly come in runs of one resource and scope
+  size_t previous_group = 0, previous_scope = 0;
   for (const Span& span : spans) {
+    if (previous != nullptr && previous->project == span.project &&
+        previous->resource_attributes == span.resource_attributes &&
+        previous->scope == span.scope) {
+      groups[previous_group].scopes[previous_scope].spans.push_back(&span);
+      previous = &span;
+      continue;
+    }
     const uint64_t rh = Mix(HashAttributes(span.resource_attributes), HashString(span.project));
     size_t g = groups.size();
     for (auto [it, end] = resource_index.equal_range(rh); it != end; ++it) {
@@ -93,6 +102,9 @@ std::vector<ResourceGroup> GroupSpans(std::span<const Span> spans) {
       scope_index.emplace(sh, s);
     }
     scopes[s].spans.push_back(&span);
+    previous = &span;
+    previous_group = g;
+    previous_scope = s;
   }
   return groups;
 }

@@ -15,8 +15,9 @@ class AlignedValue {
     if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 == 0) {
       data_ = reinterpret_cast<const uint8_t*>(bytes.data());
     } else {
-      copy_ = std::make_unique<uint64_t[]>((bytes.size() + 7) / 8);
+      copy_ = std::make_unique_for_overwrite<uint64_t[]>((bytes.size() + 7) / 8);
       if (!bytes.empty()) std::memcpy(copy_.get(), bytes.data(), bytes.size());
+      // The padding of the last word is never read: FlatBuffers stays within size().
       data_ = reinterpret_cast<const uint8_t*>(copy_.get());
     }
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <optional>
 
 #include <rocksdb/write_batch.h>
@@ -122,9 +123,9 @@ void SpanStore::Impl::NoteOutboxCommit(uint64_t seq, uint64_t rows) {
   if (seq < keep) cutoff_->keep_payload_from.store(seq, std::memory_order_release);
 }
 
-Result<std::vector<OutboxEntry>> SpanStore::Impl::ReadOutbox(uint64_t after_seq,
-                                                             size_t max_spans) const {
-  std::vector<OutboxEntry> out;
+Status SpanStore::Impl::ScanOutbox(
+    uint64_t after_seq, size_t max_spans, const std::function<void(uint64_t)>& on_entry,
+    const std::function<Status(uint64_t, std::string_view)>& on_record) const {
   rocksdb::ReadOptions ro;
   const rocksdb::Snapshot* snapshot = db_->db()->GetSnapshot();
   ro.snapshot = snapshot;
@@ -137,40 +138,70 @@ Result<std::vector<OutboxEntry>> SpanStore::Impl::ReadOutbox(uint64_t after_seq,
       status = Status::Corruption("malformed outbox key");
       break;
     }
-    OutboxEntry entry;
-    entry.seq = keys::GetU64(it->key().data());
-    const std::string prefix = keys::EncodeSeqKey(entry.seq);
+    const uint64_t seq = keys::GetU64(it->key().data());
+    on_entry(seq);
+    const std::string prefix = keys::EncodeSeqKey(seq);
     for (pages->Seek(prefix); pages->Valid() && pages->key().starts_with(prefix); pages->Next()) {
       internal::AlignedValue page(std::string_view(pages->value().data(), pages->value().size()));
       Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(page.view());
       if (!reader.ok()) {
-        status = Status::Corruption("payload of commit " + std::to_string(entry.seq) + ": " +
+        status = Status::Corruption("payload of commit " + std::to_string(seq) + ": " +
                                     reader.status().message());
         break;
       }
-      for (size_t k = 0; k < reader->count(); ++k) {
-        Result<Span> span = internal::DecodeSpanRecord(reader->Record(k));
-        if (!span.ok()) {
-          status = Status::Corruption("record of commit " + std::to_string(entry.seq) + ": " +
-                                      span.status().message());
-          break;
-        }
-        entry.spans.push_back(std::move(*span));
+      for (size_t k = 0; k < reader->count() && status.ok(); ++k) {
+        status = on_record(seq, reader->Record(k));
       }
+      spans += reader->count();
       if (!status.ok()) break;
     }
+    if (status.ok()) status = internal::FromRocks(pages->status(), "reading outbox records");
     if (!status.ok()) break;
-    status = internal::FromRocks(pages->status(), "reading outbox records");
-    if (!status.ok()) break;
-    spans += entry.spans.size();
-    out.push_back(std::move(entry));
   }
   if (status.ok()) status = internal::FromRocks(it->status(), "reading the outbox");
   pages.reset();
   it.reset();
   db_->db()->ReleaseSnapshot(snapshot);
+  return status;
+}
+
+Result<std::vector<OutboxEntry>> SpanStore::Impl::ReadOutbox(uint64_t after_seq,
+                                                             size_t max_spans) const {
+  std::vector<OutboxEntry> out;
+  const auto on_entry = [&](uint64_t seq) { out.push_back(OutboxEntry{seq, {}}); };
+  Status status =
+      ScanOutbox(after_seq, max_spans, on_entry, [&](uint64_t seq, std::string_view record) {
+        Result<Span> span = internal::DecodeSpanRecord(record);
+        if (!span.ok()) {
+          return Status::Corruption("record of commit " + std::to_string(seq) + ": " +
+                                    span.status().message());
+        }
+        out.back().spans.push_back(std::move(*span));
+        return Status::OK();
+      });
   if (!status.ok()) return status;
   return out;
+}
+
+Status SpanStore::Impl::ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxBatch* batch) const {
+  batch->last_seq = 0;
+  batch->size = 0;
+  const auto on_entry = [&](uint64_t seq) { batch->last_seq = seq; };
+  Status status =
+      ScanOutbox(after_seq, max_spans, on_entry, [&](uint64_t seq, std::string_view record) {
+        if (batch->size == batch->spans.size()) batch->spans.emplace_back();
+        Status s = internal::DecodeSpanRecordInto(record, &batch->spans[batch->size]);
+        if (!s.ok()) {
+          return Status::Corruption("record of commit " + std::to_string(seq) + ": " + s.message());
+        }
+        ++batch->size;
+        return Status::OK();
+      });
+  if (!status.ok()) {
+    batch->last_seq = 0;
+    batch->size = 0;
+  }
+  return status;
 }
 
 Status SpanStore::Impl::AckOutbox(uint64_t through_seq,

@@ -103,64 +103,89 @@ Offset<flatbuffers::String> OptionalString(FlatBufferBuilder& b, const std::stri
   return s.empty() ? Offset<flatbuffers::String>() : b.CreateString(s);
 }
 
-// Copies a vector of 8-byte scalars. The verifier checks a vector's length field but not that
-// 8-byte elements are 8-aligned, so damaged data may place them anywhere: copy bytes, not values.
+// Copies a vector of 8-byte scalars into `out` (reusing its memory). The verifier checks a
+// vector's length field but not that 8-byte elements are 8-aligned, so damaged data may place
+// them anywhere: copy bytes, not values.
 template <typename T>
-std::vector<T> CopyScalars(const flatbuffers::Vector<T>* v) {
-  std::vector<T> out(v == nullptr ? 0 : v->size());
-  if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
-  for (T& x : out) x = flatbuffers::EndianScalar(x);
-  return out;
+void CopyScalars(const flatbuffers::Vector<T>* v, std::vector<T>* out) {
+  out->resize(v == nullptr ? 0 : v->size());
+  if (!out->empty()) std::memcpy(out->data(), v->Data(), out->size() * sizeof(T));
+  for (T& x : *out) x = flatbuffers::EndianScalar(x);
 }
 
-Attributes DecodeAttributes(const flatbuffers::Vector<Offset<fb::KeyValue>>* kvs) {
-  Attributes out;
-  if (kvs == nullptr) return out;
-  out.reserve(kvs->size());
-  for (const fb::KeyValue* kv : *kvs) {
-    Attribute a;
-    if (kv->key()) a.key = kv->key()->str();
-    switch (kv->type()) {
-      case fb::ValueType::String:
-        a.value = kv->s() ? kv->s()->str() : std::string();
-        break;
-      case fb::ValueType::Bool:
-        a.value = kv->b();
-        break;
-      case fb::ValueType::Int:
-        a.value = kv->i();
-        break;
-      case fb::ValueType::Double:
-        a.value = kv->d();
-        break;
-      case fb::ValueType::StringArray: {
-        std::vector<std::string> v;
-        if (kv->ss()) {
-          for (const flatbuffers::String* s : *kv->ss()) v.push_back(s->str());
-        }
-        a.value = std::move(v);
-        break;
-      }
-      case fb::ValueType::BoolArray: {
-        std::vector<bool> v;
-        if (kv->bs()) {
-          for (uint8_t x : *kv->bs()) v.push_back(x != 0);
-        }
-        a.value = std::move(v);
-        break;
-      }
-      case fb::ValueType::IntArray:
-        a.value = CopyScalars(kv->is());
-        break;
-      case fb::ValueType::DoubleArray:
-        a.value = CopyScalars(kv->ds());
-        break;
-      default:
-        break;
-    }
-    out.push_back(std::move(a));
+// Decoding assigns into the strings and vectors of a Span decoded before, so that a reader
+// decoding span after span into the same objects reuses their memory instead of allocating.
+void Assign(const flatbuffers::String* s, std::string* out) {
+  if (s == nullptr) {
+    out->clear();
+  } else {
+    out->assign(s->data(), s->size());
   }
-  return out;
+}
+
+// The member of `value` holding a T, made the active one if it is not (its memory is reused
+// when it already is).
+template <typename T>
+T& Holding(AttributeValue* value) {
+  if (T* held = std::get_if<T>(value)) return *held;
+  return value->emplace<T>();
+}
+
+void DecodeArray(const fb::KeyValue* kv, AttributeValue* out) {
+  switch (kv->type()) {
+    case fb::ValueType::StringArray: {
+      auto& v = Holding<std::vector<std::string>>(out);
+      v.resize(kv->ss() ? kv->ss()->size() : 0);
+      for (size_t i = 0; i < v.size(); ++i) Assign(kv->ss()->Get(static_cast<uint32_t>(i)), &v[i]);
+      break;
+    }
+    case fb::ValueType::BoolArray: {
+      auto& v = Holding<std::vector<bool>>(out);
+      v.clear();
+      if (kv->bs()) {
+        for (uint8_t x : *kv->bs()) v.push_back(x != 0);
+      }
+      break;
+    }
+    case fb::ValueType::IntArray:
+      CopyScalars(kv->is(), &Holding<std::vector<int64_t>>(out));
+      break;
+    case fb::ValueType::DoubleArray:
+      CopyScalars(kv->ds(), &Holding<std::vector<double>>(out));
+      break;
+    default:
+      *out = std::monostate{};
+      break;
+  }
+}
+
+void DecodeValue(const fb::KeyValue* kv, AttributeValue* out) {
+  switch (kv->type()) {
+    case fb::ValueType::String:
+      Assign(kv->s(), &Holding<std::string>(out));
+      break;
+    case fb::ValueType::Bool:
+      *out = kv->b();
+      break;
+    case fb::ValueType::Int:
+      *out = kv->i();
+      break;
+    case fb::ValueType::Double:
+      *out = kv->d();
+      break;
+    default:
+      DecodeArray(kv, out);
+      break;
+  }
+}
+
+void DecodeAttributes(const flatbuffers::Vector<Offset<fb::KeyValue>>* kvs, Attributes* out) {
+  out->resize(kvs == nullptr ? 0 : kvs->size());
+  for (size_t i = 0; i < out->size(); ++i) {
+    const fb::KeyValue* kv = kvs->Get(static_cast<uint32_t>(i));
+    Assign(kv->key(), &(*out)[i].key);
+    DecodeValue(kv, &(*out)[i].value);
+  }
 }
 
 template <size_t N>
@@ -170,7 +195,65 @@ bool DecodeId(const flatbuffers::Vector<uint8_t>* v, std::array<uint8_t, N>* out
   return true;
 }
 
-std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+void DecodeEvents(const fb::SpanRecord* r, std::vector<SpanEvent>* out) {
+  out->resize(r->events() ? r->events()->size() : 0);
+  for (size_t i = 0; i < out->size(); ++i) {
+    const fb::Event* e = r->events()->Get(static_cast<uint32_t>(i));
+    SpanEvent& event = (*out)[i];
+    Assign(e->name(), &event.name);
+    event.time_unix_nano = e->time_unix_nano();
+    DecodeAttributes(e->attributes(), &event.attributes);
+  }
+}
+
+Status DecodeLinks(const fb::SpanRecord* r, std::vector<SpanLink>* out) {
+  out->resize(r->links() ? r->links()->size() : 0);
+  for (size_t i = 0; i < out->size(); ++i) {
+    const fb::Link* l = r->links()->Get(static_cast<uint32_t>(i));
+    SpanLink& link = (*out)[i];
+    if (!DecodeId(l->trace_id(), &link.trace_id.bytes) ||
+        !DecodeId(l->span_id(), &link.span_id.bytes)) {
+      return Status::Corruption("span record has a malformed link");
+    }
+    Assign(l->trace_state(), &link.trace_state);
+    DecodeAttributes(l->attributes(), &link.attributes);
+  }
+  return Status::OK();
+}
+
+Status DecodeIds(const fb::SpanRecord* r, Span* span) {
+  if (!DecodeId(r->trace_id(), &span->trace_id.bytes) ||
+      !DecodeId(r->span_id(), &span->span_id.bytes)) {
+    return Status::Corruption("span record has malformed ids");
+  }
+  span->parent_span_id.reset();
+  if (r->parent_span_id()) {
+    SpanId parent;
+    if (!DecodeId(r->parent_span_id(), &parent.bytes)) {
+      return Status::Corruption("span record has a malformed parent id");
+    }
+    span->parent_span_id = parent;
+  }
+  return Status::OK();
+}
+
+void DecodeFigures(const fb::SpanRecord* r, Span* span) {
+  span->kind = static_cast<SpanKind>(r->kind() < kSpanKindCount ? r->kind() : 0);
+  span->otel_kind = static_cast<OtelSpanKind>(r->otel_kind() <= 5 ? r->otel_kind() : 0);
+  span->status_code = static_cast<StatusCode>(r->status_code() <= 2 ? r->status_code() : 0);
+  span->start_unix_nano = r->start_unix_nano();
+  span->end_unix_nano = r->end_unix_nano();
+  span->prompt_tokens = r->prompt_tokens();
+  span->completion_tokens = r->completion_tokens();
+  span->total_tokens = r->total_tokens();
+  span->cost_usd.reset();
+  if (r->has_cost()) span->cost_usd = r->cost_usd();
+  span->cache_read_tokens = r->cache_read_tokens();
+  span->cache_write_tokens = r->cache_write_tokens();
+  span->prompt_audio_tokens = r->prompt_audio_tokens();
+  span->reasoning_tokens = r->reasoning_tokens();
+  span->completion_audio_tokens = r->completion_audio_tokens();
+}
 
 }  // namespace
 
@@ -255,69 +338,35 @@ std::string EncodeSpanRecord(const Span& span) {
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
-Result<Span> DecodeSpanRecord(std::string_view bytes) {
+Status DecodeSpanRecordInto(std::string_view bytes, Span* span) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!verifier.VerifyBuffer<fb::SpanRecord>(nullptr)) {
     return Status::Corruption("span record fails verification");
   }
   const fb::SpanRecord* r = flatbuffers::GetRoot<fb::SpanRecord>(bytes.data());
+  if (Status s = DecodeIds(r, span); !s.ok()) return s;
+  DecodeFigures(r, span);
+  Assign(r->trace_state(), &span->trace_state);
+  Assign(r->name(), &span->name);
+  Assign(r->status_message(), &span->status_message);
+  Assign(r->project(), &span->project);
+  Assign(r->session_id(), &span->session_id);
+  Assign(r->user_id(), &span->user_id);
+  Assign(r->model_name(), &span->model_name);
+  Assign(r->provider(), &span->provider);
+  DecodeAttributes(r->attributes(), &span->attributes);
+  DecodeEvents(r, &span->events);
+  if (Status s = DecodeLinks(r, &span->links); !s.ok()) return s;
+  DecodeAttributes(r->resource_attributes(), &span->resource_attributes);
+  Assign(r->scope_name(), &span->scope.name);
+  Assign(r->scope_version(), &span->scope.version);
+  DecodeAttributes(r->scope_attributes(), &span->scope.attributes);
+  return Status::OK();
+}
+
+Result<Span> DecodeSpanRecord(std::string_view bytes) {
   Span span;
-  if (!DecodeId(r->trace_id(), &span.trace_id.bytes) ||
-      !DecodeId(r->span_id(), &span.span_id.bytes)) {
-    return Status::Corruption("span record has malformed ids");
-  }
-  if (r->parent_span_id()) {
-    SpanId parent;
-    if (!DecodeId(r->parent_span_id(), &parent.bytes)) {
-      return Status::Corruption("span record has a malformed parent id");
-    }
-    span.parent_span_id = parent;
-  }
-  span.trace_state = Str(r->trace_state());
-  span.name = Str(r->name());
-  span.kind = static_cast<SpanKind>(r->kind() < kSpanKindCount ? r->kind() : 0);
-  span.otel_kind = static_cast<OtelSpanKind>(r->otel_kind() <= 5 ? r->otel_kind() : 0);
-  span.status_code = static_cast<StatusCode>(r->status_code() <= 2 ? r->status_code() : 0);
-  span.status_message = Str(r->status_message());
-  span.start_unix_nano = r->start_unix_nano();
-  span.end_unix_nano = r->end_unix_nano();
-  span.project = Str(r->project());
-  span.session_id = Str(r->session_id());
-  span.user_id = Str(r->user_id());
-  span.model_name = Str(r->model_name());
-  span.provider = Str(r->provider());
-  span.prompt_tokens = r->prompt_tokens();
-  span.completion_tokens = r->completion_tokens();
-  span.total_tokens = r->total_tokens();
-  if (r->has_cost()) span.cost_usd = r->cost_usd();
-  span.cache_read_tokens = r->cache_read_tokens();
-  span.cache_write_tokens = r->cache_write_tokens();
-  span.prompt_audio_tokens = r->prompt_audio_tokens();
-  span.reasoning_tokens = r->reasoning_tokens();
-  span.completion_audio_tokens = r->completion_audio_tokens();
-  span.attributes = DecodeAttributes(r->attributes());
-  if (r->events()) {
-    for (const fb::Event* e : *r->events()) {
-      span.events.push_back(
-          SpanEvent{Str(e->name()), e->time_unix_nano(), DecodeAttributes(e->attributes())});
-    }
-  }
-  if (r->links()) {
-    for (const fb::Link* l : *r->links()) {
-      SpanLink link;
-      if (!DecodeId(l->trace_id(), &link.trace_id.bytes) ||
-          !DecodeId(l->span_id(), &link.span_id.bytes)) {
-        return Status::Corruption("span record has a malformed link");
-      }
-      link.trace_state = Str(l->trace_state());
-      link.attributes = DecodeAttributes(l->attributes());
-      span.links.push_back(std::move(link));
-    }
-  }
-  span.resource_attributes = DecodeAttributes(r->resource_attributes());
-  span.scope.name = Str(r->scope_name());
-  span.scope.version = Str(r->scope_version());
-  span.scope.attributes = DecodeAttributes(r->scope_attributes());
+  if (Status s = DecodeSpanRecordInto(bytes, &span); !s.ok()) return s;
   return span;
 }
 

@@ -16,4 +16,9 @@ std::string EncodeSpanRecord(const Span& span);
 // inside an aligned value). kCorruption when verification fails.
 Result<Span> DecodeSpanRecord(std::string_view bytes);
 
+// The same into `*span`, every field replaced, reusing the memory of its strings and vectors
+// (for a reader decoding span after span into the same objects). On kCorruption `*span` is left
+// partly overwritten.
+[[nodiscard]] Status DecodeSpanRecordInto(std::string_view bytes, Span* span);
+
 }  // namespace roost::internal

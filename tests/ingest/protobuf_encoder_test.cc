@@ -109,6 +109,35 @@ TEST(EncodeProtobufTest, ProjectReplacesADifferentResourceProject) {
   EXPECT_EQ(batch->spans[0].resource_attributes.size(), 2u);
 }
 
+// The encoder writes the wire format by hand: its bytes must be libprotobuf's for the same
+// message (re-serializing the parsed request gives them back), defaults and oneofs included.
+TEST(EncodeProtobufTest, BytesAreWhatLibprotobufWrites) {
+  std::vector<Span> spans = SampleSpans();
+  Span bare = MakeLlmSpan(9, "bare");
+  bare.otel_kind = OtelSpanKind::kUnspecified;
+  bare.status_code = StatusCode::kUnset;
+  bare.status_message = "only a message";
+  bare.scope = {};
+  bare.events = {{"", 0, {{"", std::string()}}}};
+  bare.attributes.push_back({"long", std::string(300, 'x')});
+  bare.attributes.push_back({"many", std::vector<int64_t>(100, -1)});
+  spans.push_back(bare);
+  const std::string body = EncodeProtobuf(spans);
+  Request request;
+  ASSERT_TRUE(request.ParseFromString(body));
+  EXPECT_EQ(request.SerializeAsString(), body);
+  EXPECT_EQ(request.resource_spans_size(), 4);
+}
+
+TEST(EncodeProtobufTest, EncodingIntoAUsedBufferReplacesItsContents) {
+  const std::vector<Span> spans = SampleSpans();
+  std::string buffer(100000, 'z');
+  EncodeProtobuf(spans, &buffer);
+  EXPECT_EQ(buffer, EncodeProtobuf(spans));
+  EncodeProtobuf(std::span<const Span>(spans).first(1), &buffer);
+  EXPECT_EQ(buffer, EncodeProtobuf(std::span<const Span>(spans).first(1)));
+}
+
 TEST(EncodeProtobufTest, NoSpansEncodeAnEmptyRequest) {
   const std::string body = EncodeProtobuf({});
   EXPECT_TRUE(body.empty());

@@ -39,6 +39,20 @@ TEST(RecordCodecTest, BareSpanRoundTripsWithAbsentFieldsAbsent) {
   EXPECT_FALSE(decoded->cost_usd.has_value());
 }
 
+// Decoding into a Span that held another (larger) span replaces every field.
+TEST(RecordCodecTest, DecodingIntoAUsedSpanReplacesEveryField) {
+  const Span full = MakeFullSpan(1, 2, kBaseTime);
+  Span bare = MakeSpan(3, 4, kBaseTime + 5);
+  bare.attributes.insert(bare.attributes.begin(), {"first", std::vector<int64_t>{1, 2}});
+  Span reused;
+  ASSERT_THAT(DecodeSpanRecordInto(EncodeSpanRecord(full), &reused), IsOk());
+  EXPECT_EQ(reused, full);
+  ASSERT_THAT(DecodeSpanRecordInto(EncodeSpanRecord(bare), &reused), IsOk());
+  EXPECT_EQ(reused, bare);
+  ASSERT_THAT(DecodeSpanRecordInto(EncodeSpanRecord(full), &reused), IsOk());
+  EXPECT_EQ(reused, full);
+}
+
 TEST(RecordCodecTest, ZeroCostStaysPresent) {
   Span span = MakeSpan(1, 2, kBaseTime);
   span.cost_usd = 0.0;

@@ -76,6 +76,34 @@ TEST_F(OutboxTest, ReadReturnsCommitsInOrderBoundedBySpanCount) {
   EXPECT_TRUE(none->empty());
 }
 
+// Reading into a reused OutboxBatch gives what the plain read gives, whatever it held before.
+TEST_F(OutboxTest, ReadIntoABatchMatchesThePlainRead) {
+  auto store = OpenStore(OutboxOptions());
+  ASSERT_NE(store, nullptr);
+  WriteOk(*store, Batch(1, 100, 10, kBaseTime));
+  WriteOk(*store, Batch(2, 200, 20, kBaseTime));
+  WriteOk(*store, Batch(3, 300, 5, kBaseTime));
+  OutboxBatch batch;
+  ASSERT_THAT(store->ReadOutbox(0, 1000, &batch), IsOk());
+  EXPECT_EQ(batch.size, 35u);
+  Result<std::vector<OutboxEntry>> two = store->ReadOutbox(0, 25);
+  ASSERT_THAT(two, IsOk());
+  ASSERT_EQ(two->size(), 2u);
+  ASSERT_THAT(store->ReadOutbox(0, 25, &batch), IsOk());
+  EXPECT_EQ(batch.last_seq, (*two)[1].seq);
+  ASSERT_EQ(batch.size, 30u);
+  EXPECT_GE(batch.spans.size(), 35u);  // the spare spans stay for their memory
+  for (size_t i = 0; i < 30; ++i) {
+    const Span& want = i < 10 ? (*two)[0].spans[i] : (*two)[1].spans[i - 10];
+    EXPECT_EQ(batch.view()[i], want) << i;
+  }
+  ASSERT_THAT(store->ReadOutbox(batch.last_seq, 1000, &batch), IsOk());
+  EXPECT_EQ(batch.size, 5u);
+  ASSERT_THAT(store->ReadOutbox(batch.last_seq, 1000, &batch), IsOk());
+  EXPECT_EQ(batch.size, 0u);
+  EXPECT_EQ(batch.last_seq, 0u);
+}
+
 TEST_F(OutboxTest, AcknowledgementSurvivesReopen) {
   uint64_t first_seq = 0;
   {

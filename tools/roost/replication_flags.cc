@@ -40,6 +40,10 @@ void AddReplicationFlags(CLI::App* cmd, ReplicationFlags* f) {
   cmd->add_option("--replication-nice", f->nice,
                   "Nice value of the replicator's threads (0: same priority as ingest)")
       ->check(CLI::Range(0, 19));
+  cmd->add_option("--replication-yield", f->yield,
+                  "While ingest is busy, pause this many times as long as each batch took "
+                  "(0: no pause)")
+      ->check(CLI::Range(0, 20));
 }
 
 Result<std::chrono::milliseconds> ParseMillis(const std::string& text) {
@@ -110,6 +114,7 @@ Result<api::ReplicatorOptions> MakeReplicatorOptions(const ReplicationFlags& f) 
   o.batch_spans = f.batch;
   o.gzip_level = f.gzip_level;
   o.nice = f.nice;
+  o.yield_factor = f.yield;
   struct Duration {
     const char* flag;
     const std::string& text;

@@ -26,6 +26,7 @@ struct ReplicationFlags {
   std::string auth_retry = "60s";
   int gzip_level = 1;
   int nice = 10;
+  int yield = 3;
 };
 
 // Adds the replication options to `cmd`; `flags` must outlive the parse.
