@@ -295,13 +295,26 @@ Status DdSketch::Merge(const DdSketch& other) {
   sum_ += other.sum_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
-  if (other.HasBins()) {
-    // The maximum first: the window then moves at most once and the other bins never fold.
-    AddToBin(other.max_key_, other.bins_[other.max_key_ - other.offset_]);
-    for (int32_t k = other.min_key_; k < other.max_key_; ++k) {
-      const uint64_t n = other.bins_[k - other.offset_];
-      if (n != 0) AddToBin(k, n);
-    }
+  if (!other.HasBins()) return Status::OK();
+  const int32_t lo = HasBins() ? std::min(min_key_, other.min_key_) : other.min_key_;
+  const int32_t hi = HasBins() ? std::max(max_key_, other.max_key_) : other.max_key_;
+  if (int64_t{hi} - lo < kMaxBins) {
+    // Nothing folds: add the other's bins as one run (the common case when merging rollups).
+    // Bins outside [min_key_, max_key_] are zero, so widening the window keeps the counts.
+    EnsureCovers(lo, hi);
+    min_key_ = lo;
+    max_key_ = hi;
+    const uint64_t* src = other.bins_.data() + (other.min_key_ - other.offset_);
+    uint64_t* dst = bins_.data() + (other.min_key_ - offset_);
+    const int32_t n = other.max_key_ - other.min_key_ + 1;
+    for (int32_t i = 0; i < n; ++i) dst[i] += src[i];
+    return Status::OK();
+  }
+  // The maximum first: the window then moves at most once and the other bins never fold.
+  AddToBin(other.max_key_, other.bins_[other.max_key_ - other.offset_]);
+  for (int32_t k = other.min_key_; k < other.max_key_; ++k) {
+    const uint64_t n = other.bins_[k - other.offset_];
+    if (n != 0) AddToBin(k, n);
   }
   return Status::OK();
 }
