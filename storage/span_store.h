@@ -45,6 +45,9 @@ struct StoreOptions {
   // RocksDB block cache, and the cache of decoded column chunks that warm scans read.
   size_t block_cache_bytes = size_t{256} << 20;
   size_t column_cache_bytes = size_t{512} << 20;
+  // zstd level of payload pages (the full span records), compressed by the writing threads.
+  // Higher is smaller on disk and slower to write; 1-3 keeps ingest fast.
+  int page_compression_level = 1;
   SpanLimits limits;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <flatbuffers/flatbuffers.h>
 
@@ -212,31 +213,40 @@ Result<std::vector<Span>> BlockReader::ReadRecords(const std::vector<uint64_t>& 
                                                    const std::string& where) const {
   std::vector<Span> out;
   out.reserve(refs.size());
-  // Records of one trace or session mostly share a page: read each page once.
-  std::map<std::pair<uint64_t, uint32_t>, std::string> pages;
+  // Records of one trace or session mostly share a page: read (and decompress) each page once.
+  struct Page {
+    std::string stored, unpacked;
+    std::optional<RecordPackReader> reader;
+  };
+  std::map<std::pair<uint64_t, uint32_t>, Page> pages;
   for (uint64_t ref : refs) {
     const uint64_t seq = keys::RecordRefSeq(ref);
     const uint32_t row = keys::RecordRefRow(ref);
     const uint32_t page_no = row / keys::kPayloadPageRows;
     auto [it, inserted] = pages.try_emplace({seq, page_no});
-    const std::string page_name = "payload page " + std::to_string(page_no) + " of commit " +
-                                  std::to_string(seq) + " (read for " + where + ")";
+    Page& page = it->second;
+    const auto page_name = [&] {
+      return "payload page " + std::to_string(page_no) + " of commit " + std::to_string(seq) +
+             " (read for " + where + ")";
+    };
     if (inserted) {
       rocksdb::Status s = db_.db()->Get(Options(), db_.cf(kPayload),
-                                        keys::EncodePayloadKey(seq, page_no), &it->second);
+                                        keys::EncodePayloadKey(seq, page_no), &page.stored);
       if (s.IsNotFound()) {
-        return Status::Corruption(page_name + " is missing");
+        return Status::Corruption(page_name() + " is missing");
       }
-      if (!s.ok()) return FromRocks(s, "reading " + page_name);
+      if (!s.ok()) return FromRocks(s, "reading " + page_name());
+      Result<std::string_view> pack = OpenStoredPage(page.stored, &page.unpacked);
+      Result<RecordPackReader> reader =
+          pack.ok() ? RecordPackReader::Open(*pack) : Result<RecordPackReader>(pack.status());
+      if (!reader.ok()) return Status::Corruption(page_name() + ": " + reader.status().message());
+      page.reader = *reader;
     }
-    // std::string storage is at least 8-aligned, as RecordPack records require.
-    Result<RecordPackReader> pack = RecordPackReader::Open(it->second);
-    if (!pack.ok()) return Status::Corruption(page_name + ": " + pack.status().message());
     const uint32_t index = row % keys::kPayloadPageRows;
-    if (index >= pack->count()) return Status::Corruption(page_name + " is short");
-    Result<Span> span = DecodeSpanRecord(pack->Record(index));
+    if (index >= page.reader->count()) return Status::Corruption(page_name() + " is short");
+    Result<Span> span = DecodeRecord(page.reader->format(), page.reader->Record(index));
     if (!span.ok()) {
-      return Status::Corruption("record " + std::to_string(index) + " of " + page_name + ": " +
+      return Status::Corruption("record " + std::to_string(index) + " of " + page_name() + ": " +
                                 span.status().message());
     }
     out.push_back(std::move(*span));

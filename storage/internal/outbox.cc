@@ -14,7 +14,6 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
-#include "storage/internal/aligned_value.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/record_pack.h"
 #include "storage/internal/store_impl.h"
@@ -125,7 +124,8 @@ void SpanStore::Impl::NoteOutboxCommit(uint64_t seq, uint64_t rows) {
 
 Status SpanStore::Impl::ScanOutbox(
     uint64_t after_seq, size_t max_spans, const std::function<void(uint64_t)>& on_entry,
-    const std::function<Status(uint64_t, std::string_view)>& on_record) const {
+    const std::function<Status(uint64_t, internal::RecordFormat, std::string_view)>& on_record)
+    const {
   rocksdb::ReadOptions ro;
   const rocksdb::Snapshot* snapshot = db_->db()->GetSnapshot();
   ro.snapshot = snapshot;
@@ -133,6 +133,7 @@ Status SpanStore::Impl::ScanOutbox(
   std::unique_ptr<rocksdb::Iterator> pages(db_->db()->NewIterator(ro, db_->cf(internal::kPayload)));
   Status status;
   size_t spans = 0;
+  std::string scratch;
   for (it->Seek(keys::EncodeSeqKey(after_seq + 1)); it->Valid() && spans < max_spans; it->Next()) {
     if (it->key().size() != 8) {
       status = Status::Corruption("malformed outbox key");
@@ -142,15 +143,18 @@ Status SpanStore::Impl::ScanOutbox(
     on_entry(seq);
     const std::string prefix = keys::EncodeSeqKey(seq);
     for (pages->Seek(prefix); pages->Valid() && pages->key().starts_with(prefix); pages->Next()) {
-      internal::AlignedValue page(std::string_view(pages->value().data(), pages->value().size()));
-      Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(page.view());
+      Result<std::string_view> pack = internal::OpenStoredPage(
+          std::string_view(pages->value().data(), pages->value().size()), &scratch);
+      Result<internal::RecordPackReader> reader =
+          pack.ok() ? internal::RecordPackReader::Open(*pack)
+                    : Result<internal::RecordPackReader>(pack.status());
       if (!reader.ok()) {
         status = Status::Corruption("payload of commit " + std::to_string(seq) + ": " +
                                     reader.status().message());
         break;
       }
       for (size_t k = 0; k < reader->count() && status.ok(); ++k) {
-        status = on_record(seq, reader->Record(k));
+        status = on_record(seq, reader->format(), reader->Record(k));
       }
       spans += reader->count();
       if (!status.ok()) break;
@@ -170,8 +174,9 @@ Result<std::vector<OutboxEntry>> SpanStore::Impl::ReadOutbox(uint64_t after_seq,
   std::vector<OutboxEntry> out;
   const auto on_entry = [&](uint64_t seq) { out.push_back(OutboxEntry{seq, {}}); };
   Status status =
-      ScanOutbox(after_seq, max_spans, on_entry, [&](uint64_t seq, std::string_view record) {
-        Result<Span> span = internal::DecodeSpanRecord(record);
+      ScanOutbox(after_seq, max_spans, on_entry,
+                 [&](uint64_t seq, internal::RecordFormat format, std::string_view record) {
+        Result<Span> span = internal::DecodeRecord(format, record);
         if (!span.ok()) {
           return Status::Corruption("record of commit " + std::to_string(seq) + ": " +
                                     span.status().message());
@@ -188,9 +193,10 @@ Status SpanStore::Impl::ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxB
   batch->size = 0;
   const auto on_entry = [&](uint64_t seq) { batch->last_seq = seq; };
   Status status =
-      ScanOutbox(after_seq, max_spans, on_entry, [&](uint64_t seq, std::string_view record) {
+      ScanOutbox(after_seq, max_spans, on_entry,
+                 [&](uint64_t seq, internal::RecordFormat format, std::string_view record) {
         if (batch->size == batch->spans.size()) batch->spans.emplace_back();
-        Status s = internal::DecodeSpanRecordInto(record, &batch->spans[batch->size]);
+        Status s = internal::DecodeRecordInto(format, record, &batch->spans[batch->size]);
         if (!s.ok()) {
           return Status::Corruption("record of commit " + std::to_string(seq) + ": " + s.message());
         }

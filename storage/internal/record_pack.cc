@@ -1,13 +1,22 @@
 #include "storage/internal/record_pack.h"
 
 #include <cstring>
+#include <memory>
 #include <vector>
+
+#include <zstd.h>
 
 namespace roost::internal {
 namespace {
 
-constexpr uint32_t kMagic = 0x314b5052;  // "RPK1" little-endian
+constexpr uint32_t kFlatMagic = 0x314b5052;     // "RPK1" little-endian
+constexpr uint32_t kCompactMagic = 0x324b5052;  // "RPK2"
+constexpr uint32_t kStoredMagic = 0x315a5052;   // "RPZ1"
+constexpr size_t kStoredHeader = 12;
 constexpr size_t kMaxRecords = 1 << 24;
+// Bigger than any page the store writes (256 records of at most SpanLimits::max_encoded_bytes
+// would be, but Write caps a commit's bytes well below this).
+constexpr size_t kMaxPackBytes = size_t{1} << 31;
 
 size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
 
@@ -25,12 +34,24 @@ uint32_t ReadU32(const char* p) {
 
 size_t HeaderSize(size_t count) { return Align8(12 + 4 * (count + 1)); }
 
+struct CCtxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
 }  // namespace
 
 void RecordPackBuilder::Add(std::string_view record) {
   offsets_.push_back(static_cast<uint32_t>(body_.size()));
   body_.append(record);
-  body_.resize(Align8(body_.size()), '\0');
+  if (format_ == RecordFormat::kFlatBuffers) body_.resize(Align8(body_.size()), '\0');
+}
+
+void RecordPackBuilder::AddSpan(const Span& span) {
+  offsets_.push_back(static_cast<uint32_t>(body_.size()));
+  AppendSpanRecord(span, &body_);
 }
 
 std::string RecordPackBuilder::Finish(uint32_t tag) {
@@ -38,7 +59,7 @@ std::string RecordPackBuilder::Finish(uint32_t tag) {
   const size_t header = HeaderSize(count);
   std::string out;
   out.reserve(header + body_.size());
-  AppendU32(&out, kMagic);
+  AppendU32(&out, format_ == RecordFormat::kFlatBuffers ? kFlatMagic : kCompactMagic);
   AppendU32(&out, static_cast<uint32_t>(count));
   AppendU32(&out, tag);
   for (uint32_t off : offsets_) AppendU32(&out, static_cast<uint32_t>(off + header));
@@ -51,37 +72,94 @@ std::string RecordPackBuilder::Finish(uint32_t tag) {
 }
 
 Result<RecordPackReader> RecordPackReader::Open(std::string_view pack) {
-  if (pack.size() < 12 || ReadU32(pack.data()) != kMagic) {
+  const uint32_t magic = pack.size() >= 12 ? ReadU32(pack.data()) : 0;
+  if (magic != kFlatMagic && magic != kCompactMagic) {
     return Status::Corruption("record pack: bad header");
   }
+  const RecordFormat format =
+      magic == kFlatMagic ? RecordFormat::kFlatBuffers : RecordFormat::kCompact;
   const size_t count = ReadU32(pack.data() + 4);
   if (count > kMaxRecords || HeaderSize(count) > pack.size()) {
     return Status::Corruption("record pack: record count " + std::to_string(count) +
                               " does not fit in " + std::to_string(pack.size()) + " bytes");
   }
   const size_t header = HeaderSize(count);
+  const bool aligned = format == RecordFormat::kFlatBuffers;
   uint32_t prev = static_cast<uint32_t>(header);
   for (size_t i = 0; i <= count; ++i) {
     uint32_t off = ReadU32(pack.data() + 12 + 4 * i);
-    if (off < prev || off > pack.size() || (off % 8 != 0 && i < count)) {
+    if (off < prev || off > pack.size() || (aligned && off % 8 != 0 && i < count)) {
       return Status::Corruption("record pack: offset " + std::to_string(i) + " out of order");
     }
     prev = off;
   }
-  return RecordPackReader(pack, count, header);
+  return RecordPackReader(pack, format, count);
 }
 
 uint32_t RecordPackReader::Offset(size_t i) const { return ReadU32(pack_.data() + 12 + 4 * i); }
 
-std::optional<uint32_t> RecordPackTag(std::string_view pack) {
-  if (pack.size() < 12 || ReadU32(pack.data()) != kMagic) return std::nullopt;
-  return ReadU32(pack.data() + 8);
+std::optional<uint32_t> RecordPackTag(std::string_view value) {
+  if (value.size() < 12) return std::nullopt;
+  switch (ReadU32(value.data())) {
+    case kStoredMagic:
+      return ReadU32(value.data() + 4);
+    case kFlatMagic:
+    case kCompactMagic:
+      return ReadU32(value.data() + 8);
+    default:
+      return std::nullopt;
+  }
 }
 
 std::string_view RecordPackReader::Record(size_t i) const {
   uint32_t begin = Offset(i);
   uint32_t end = Offset(i + 1);
   return pack_.substr(begin, end - begin);
+}
+
+std::string CompressPack(std::string_view pack, int level) {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
+  ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+  std::string out;
+  out.resize(kStoredHeader + ZSTD_compressBound(pack.size()));
+  const uint32_t tag = RecordPackTag(pack).value_or(0);
+  std::memcpy(out.data(), &kStoredMagic, 4);
+  std::memcpy(out.data() + 4, &tag, 4);
+  const auto raw = static_cast<uint32_t>(pack.size());
+  std::memcpy(out.data() + 8, &raw, 4);
+  const size_t n = ZSTD_compress2(cctx.get(), out.data() + kStoredHeader,
+                                  out.size() - kStoredHeader, pack.data(), pack.size());
+  // Compressing into ZSTD_compressBound bytes with valid parameters cannot fail.
+  out.resize(kStoredHeader + (ZSTD_isError(n) ? 0 : n));
+  return out;
+}
+
+Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* scratch) {
+  if (stored.size() < 4 || ReadU32(stored.data()) != kStoredMagic) {
+    // A bare pack: FlatBuffers records are read in place, so they need 8-aligned memory.
+    if (reinterpret_cast<uintptr_t>(stored.data()) % 8 == 0) return stored;
+    scratch->assign(stored);
+    return std::string_view(*scratch);
+  }
+  if (stored.size() < kStoredHeader) return Status::Corruption("payload page: truncated header");
+  const size_t raw = ReadU32(stored.data() + 8);
+  const unsigned long long content =
+      ZSTD_getFrameContentSize(stored.data() + kStoredHeader, stored.size() - kStoredHeader);
+  if (raw > kMaxPackBytes || content != raw) {
+    return Status::Corruption("payload page: size " + std::to_string(raw) +
+                              " disagrees with its frame");
+  }
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
+  scratch->resize(raw);
+  const size_t n = ZSTD_decompressDCtx(dctx.get(), scratch->data(), raw,
+                                       stored.data() + kStoredHeader, stored.size() - kStoredHeader);
+  if (ZSTD_isError(n) || n != raw) {
+    return Status::Corruption(std::string("payload page: ") +
+                              (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame"));
+  }
+  return std::string_view(*scratch);
 }
 
 }  // namespace roost::internal

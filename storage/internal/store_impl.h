@@ -18,23 +18,34 @@
 #include "storage/internal/column_cache.h"
 #include "storage/internal/dictionary.h"
 #include "storage/internal/open_block.h"
+#include "storage/internal/record_codec.h"
 #include "storage/internal/store_db.h"
 #include "storage/internal/u64_hash_set.h"
 #include "storage/span_store.h"
 
 namespace roost {
 
-// One span ready for the writer: validated and encoded by the calling thread.
+// One span ready for the writer: validated by the calling thread, its record encoded into one of
+// the caller's pages.
 struct PreparedRow {
   internal::RowData row;  // dictionary ids not yet assigned
-  std::string record;     // SpanRecord bytes
   std::string project, name, model, session, user;
-  size_t index = 0;  // position in the caller's batch
+  size_t index = 0;   // position in the caller's batch
+  uint32_t page = 0;  // PendingWrite::pages[page] holds its record...
+  uint32_t slot = 0;  // ...as record number `slot`
+};
+
+// Up to keys::kPayloadPageRows records packed, and compressed, by the calling thread.
+struct CallerPage {
+  std::shared_ptr<const std::string> pack;
+  std::string stored;  // CompressPack(pack); empty when the caller left it to the writer
+  uint32_t rows = 0;
 };
 
 // One Write call waiting for the writer thread.
 struct PendingWrite {
   std::vector<PreparedRow> rows;
+  std::vector<CallerPage> pages;
   WriteResult result;  // rejected already filled by the caller
   std::promise<Result<WriteResult>> done;
 };
@@ -95,10 +106,12 @@ class SpanStore::Impl {
   Result<std::vector<OutboxEntry>> ReadOutbox(uint64_t after_seq, size_t max_spans) const;
   Status ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxBatch* batch) const;
   // For each outbox entry after `after_seq`, in order, whole entries until `max_spans` records
-  // were passed: `on_entry(seq)`, then `on_record(seq, record)` for each of its stored records.
-  Status ScanOutbox(uint64_t after_seq, size_t max_spans,
-                    const std::function<void(uint64_t)>& on_entry,
-                    const std::function<Status(uint64_t, std::string_view)>& on_record) const;
+  // were passed: `on_entry(seq)`, then `on_record(seq, format, record)` for each of its stored
+  // records.
+  Status ScanOutbox(
+      uint64_t after_seq, size_t max_spans, const std::function<void(uint64_t)>& on_entry,
+      const std::function<Status(uint64_t, internal::RecordFormat, std::string_view)>& on_record)
+      const;
   Status AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters);
   OutboxStats GetOutboxStats() const;
   Result<std::vector<DeadLetter>> ListDeadLetters(size_t limit) const;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <optional>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -49,10 +51,16 @@ RowData RowOf(const Span& s) {
   return r;
 }
 
+// Pages of fewer rows than this are left to the writer, which packs the rows of small writes
+// together (a page per tiny write would compress poorly).
+constexpr uint32_t kMinCallerPageRows = 32;
+// The most spans one Write takes (and one commit holds): with duplicates, a commit's pages are
+// at most its callers' pages plus one writer's page per 256 rows, under 2^16 in all.
+constexpr size_t kMaxWriteSpans = size_t{1} << 20;
+
 PreparedRow Prepare(Span&& s, size_t index) {
   PreparedRow p;
   p.row = RowOf(s);
-  p.record = internal::EncodeSpanRecord(s);
   p.project = std::move(s.project);
   p.name = std::move(s.name);
   p.model = std::move(s.model_name);
@@ -66,14 +74,29 @@ PreparedRow Prepare(Span&& s, size_t index) {
 
 Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
   if (db_->read_only()) return Status::Unavailable("store is open read-only");
-  // One commit addresses its rows with 24 bits (keys::MakeRecordRef).
-  if (spans.size() >= keys::kMaxCommitRows) {
-    return Status::InvalidArgument("a batch holds at most " +
-                                   std::to_string(keys::kMaxCommitRows - 1) + " spans, got " +
+  // One commit addresses its records with 24 bits (keys::MakeRecordRef); see WriterLoop.
+  if (spans.size() > kMaxWriteSpans) {
+    return Status::InvalidArgument("a batch holds at most " + std::to_string(kMaxWriteSpans) +
+                                   " spans, got " +
                                    std::to_string(spans.size()));
   }
   auto pending = std::make_shared<PendingWrite>();
   pending->rows.reserve(spans.size());
+  internal::RecordPackBuilder pack(keys::kPayloadPageRows);
+  uint32_t page_tag = 0;
+  const auto finish_page = [&] {
+    CallerPage page;
+    page.rows = static_cast<uint32_t>(pack.count());
+    for (size_t k = pending->rows.size() - page.rows; k < pending->rows.size(); ++k) {
+      page_tag = std::max(page_tag, keys::BucketOf(pending->rows[k].row.start));
+    }
+    page.pack = std::make_shared<const std::string>(pack.Finish(page_tag));
+    if (page.rows >= kMinCallerPageRows) {
+      page.stored = internal::CompressPack(*page.pack, options_.page_compression_level);
+    }
+    pending->pages.push_back(std::move(page));
+    page_tag = 0;
+  };
   const uint32_t cutoff = cutoff_->bucket.load(std::memory_order_relaxed);
   for (size_t i = 0; i < spans.size(); ++i) {
     Status valid = ValidateSpan(spans[i], options_.limits);
@@ -84,8 +107,15 @@ Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
       pending->result.rejected.push_back(RejectedSpan{i, valid.message()});
       continue;
     }
+    // The record is encoded (and its page compressed) here, in parallel across callers; the
+    // single writer thread only copies pages into the commit.
+    pack.AddSpan(spans[i]);
     pending->rows.push_back(Prepare(std::move(spans[i]), i));
+    pending->rows.back().page = static_cast<uint32_t>(pending->pages.size());
+    pending->rows.back().slot = static_cast<uint32_t>(pack.count() - 1);
+    if (pack.count() == keys::kPayloadPageRows) finish_page();
   }
+  if (pack.count() > 0) finish_page();
   rejected_spans_ += pending->result.rejected.size();
   if (pending->rows.empty()) return std::move(pending->result);
   std::future<Result<WriteResult>> done = pending->done.get_future();
@@ -107,17 +137,23 @@ Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
 
 void SpanStore::Impl::WriterLoop() {
   std::vector<std::shared_ptr<PendingWrite>> group;
-  // A commit's rows are addressed with 24 bits (keys::MakeRecordRef).
-  const size_t max_commit = std::min<size_t>(options_.max_commit_spans, keys::kMaxCommitRows - 1);
+  // A commit's records are addressed with 24 bits (keys::MakeRecordRef): 16 for the page and 8
+  // for the record in it. Callers' pages hold at least kMinCallerPageRows rows and the writer's
+  // hold 256, so these bounds keep a commit under 2^16 pages.
+  const size_t max_commit = std::min(options_.max_commit_spans, kMaxWriteSpans);
+  constexpr size_t kMaxCallerPages = 1 << 15;
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to commit
       size_t spans = 0;
+      size_t pages = 0;
       while (!queue_.empty() &&
-             (group.empty() || spans + queue_.front()->rows.size() <= max_commit)) {
+             (group.empty() || (spans + queue_.front()->rows.size() <= max_commit &&
+                                pages + queue_.front()->pages.size() <= kMaxCallerPages))) {
         spans += queue_.front()->rows.size();
+        pages += queue_.front()->pages.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -170,49 +206,98 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
   internal::U64HashSet in_group;
   std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
   rocksdb::WriteBatch batch;
-  // Records go into payload pages of 256, written once, here; the tag is the newest hour bucket.
-  auto pages = std::make_shared<std::vector<std::string>>();
-  internal::RecordPackBuilder pack(keys::kPayloadPageRows);
-  uint32_t page_tag = 0;
+  // The commit's payload pages, numbered in order. A caller's page whose every row is stored goes
+  // in as the caller compressed it; the stored rows of the others (small writes, pages holding
+  // duplicates) are packed together here, so every stored record is stored once.
+  struct OutPage {
+    std::shared_ptr<const std::string> pack;
+    const std::string* stored = nullptr;  // a caller's CallerPage::stored, or `owned`
+    std::string owned;
+  };
+  std::deque<OutPage> pages;  // a deque: `stored` may point at an element's `owned`
+  internal::RecordPackBuilder merge(keys::kPayloadPageRows);
+  uint32_t merge_page = 0;
+  uint32_t merge_tag = 0;
+  const auto finish_merge = [&] {
+    OutPage& page = pages[merge_page];
+    page.pack = std::make_shared<const std::string>(merge.Finish(merge_tag));
+    page.owned = internal::CompressPack(*page.pack, options_.page_compression_level);
+    page.stored = &page.owned;
+    merge_tag = 0;
+  };
   struct Accepted {
     RowData row;
     uint32_t project;
+    uint32_t page;  // in `pages`
+    uint32_t slot;  // record number in that page
   };
   std::vector<Accepted> accepted;
   auto* dict_cf = db_->cf(internal::kDict);
   const uint64_t seq = next_seq_;
+  std::vector<bool> stored_row;
   for (auto& pending : group) {
-    for (PreparedRow& p : pending->rows) {
-      RowData& r = p.row;
+    stored_row.assign(pending->rows.size(), false);
+    for (size_t i = 0; i < pending->rows.size(); ++i) {
+      const RowData& r = pending->rows[i].row;
       if (in_group.Contains(r.hash) || pending_hashes_.Contains(r.hash) ||
           IsSealedDuplicate(r, &sealed_cache)) {
         pending->result.duplicates++;
         continue;
       }
       in_group.Insert(r.hash);
-      r.name = dict_.Intern(DictKind::kName, p.name, &batch, dict_cf);
-      r.model = dict_.Intern(DictKind::kModel, p.model, &batch, dict_cf);
-      r.session = dict_.Intern(DictKind::kSession, p.session, &batch, dict_cf);
-      r.user = dict_.Intern(DictKind::kUser, p.user, &batch, dict_cf);
-      uint32_t project = dict_.Intern(DictKind::kProject, p.project, &batch, dict_cf);
-      r.ref = keys::MakeRecordRef(seq, static_cast<uint32_t>(accepted.size()));
-      accepted.push_back(Accepted{r, project});
-      pack.Add(p.record);
-      page_tag = std::max(page_tag, keys::BucketOf(r.start));
-      if (pack.count() == keys::kPayloadPageRows) {
-        pages->push_back(pack.Finish(page_tag));
-        page_tag = 0;
-      }
+      stored_row[i] = true;
       pending->result.stored++;
     }
+    // Rows come in page order, each page's rows together.
+    for (size_t begin = 0, p = 0; p < pending->pages.size(); begin += pending->pages[p].rows, ++p) {
+      const CallerPage& caller = pending->pages[p];
+      const size_t end = begin + caller.rows;
+      const bool whole = !caller.stored.empty() &&
+                         std::all_of(stored_row.begin() + static_cast<ptrdiff_t>(begin),
+                                     stored_row.begin() + static_cast<ptrdiff_t>(end),
+                                     [](bool b) { return b; });
+      std::optional<internal::RecordPackReader> reader;
+      if (whole) {
+        pages.push_back(OutPage{caller.pack, &caller.stored, {}});
+      } else {
+        Result<internal::RecordPackReader> opened = internal::RecordPackReader::Open(*caller.pack);
+        assert(opened.ok());
+        reader = *opened;
+      }
+      for (size_t i = begin; i < end; ++i) {
+        if (!stored_row[i]) continue;
+        PreparedRow& pr = pending->rows[i];
+        RowData& r = pr.row;
+        r.name = dict_.Intern(DictKind::kName, pr.name, &batch, dict_cf);
+        r.model = dict_.Intern(DictKind::kModel, pr.model, &batch, dict_cf);
+        r.session = dict_.Intern(DictKind::kSession, pr.session, &batch, dict_cf);
+        r.user = dict_.Intern(DictKind::kUser, pr.user, &batch, dict_cf);
+        const uint32_t project = dict_.Intern(DictKind::kProject, pr.project, &batch, dict_cf);
+        uint32_t page = static_cast<uint32_t>(pages.size() - 1);
+        uint32_t slot = pr.slot;
+        if (!whole) {
+          if (merge.count() == 0) {
+            merge_page = static_cast<uint32_t>(pages.size());
+            pages.emplace_back();
+          }
+          merge.Add(reader->Record(pr.slot));
+          merge_tag = std::max(merge_tag, keys::BucketOf(r.start));
+          page = merge_page;
+          slot = static_cast<uint32_t>(merge.count() - 1);
+          if (merge.count() == keys::kPayloadPageRows) finish_merge();
+        }
+        r.ref = keys::MakeRecordRef(seq, page * keys::kPayloadPageRows + slot);
+        accepted.push_back(Accepted{r, project, page, slot});
+      }
+    }
   }
+  if (merge.count() > 0) finish_merge();
   Status status;
-  if (pack.count() > 0) pages->push_back(pack.Finish(page_tag));
   if (!accepted.empty()) {
-    for (size_t i = 0; i < pages->size(); ++i) {
+    for (size_t i = 0; i < pages.size(); ++i) {
       batch
           .Put(db_->cf(internal::kPayload), keys::EncodePayloadKey(seq, static_cast<uint32_t>(i)),
-               (*pages)[i])
+               *pages[i].stored)
           .PermitUncheckedError();
     }
     if (options_.outbox) {
@@ -242,18 +327,16 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     next_seq_ = seq + 1;
     if (options_.outbox) NoteOutboxCommit(seq, accepted.size());
     std::vector<internal::RecordPackReader> readers;
-    for (const std::string& page : *pages) {
-      Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(page);
+    for (const OutPage& page : pages) {
+      Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(*page.pack);
       assert(reader.ok());
       readers.push_back(*reader);
     }
-    std::shared_ptr<const void> keep_alive = pages;
     std::unique_lock state_lock(state_mu_);
-    for (size_t k = 0; k < accepted.size(); ++k) {
-      accepted[k].row.record =
-          readers[k / keys::kPayloadPageRows].Record(k % keys::kPayloadPageRows);
-      AppendLocked(accepted[k].project, accepted[k].row, seq, keep_alive);
-      pending_hashes_.Insert(accepted[k].row.hash);
+    for (Accepted& a : accepted) {
+      a.row.record = readers[a.page].Record(a.slot);
+      AppendLocked(a.project, a.row, seq, pages[a.page].pack);
+      pending_hashes_.Insert(a.row.hash);
     }
     for (auto& [key, block] : open_) block->Publish();
     want_seal = open_rows_ > options_.max_open_rows || !frozen_.empty();
@@ -347,18 +430,35 @@ Status SpanStore::Impl::Replay() {
     const uint64_t seq = keys::GetU64(it->key().data());
     const uint32_t page_no = keys::GetU32(it->key().data() + 8);
     next_seq_ = std::max(next_seq_, seq + 1);
-    auto pack = std::make_shared<const std::string>(it->value().data(), it->value().size());
-    Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(*pack);
+    std::string unpacked;
+    Result<std::string_view> stored =
+        internal::OpenStoredPage(std::string_view(it->value().data(), it->value().size()), &unpacked);
+    Result<internal::RecordPackReader> reader =
+        stored.ok() ? internal::RecordPackReader::Open(*stored)
+                    : Result<internal::RecordPackReader>(stored.status());
     if (!reader.ok()) {
       return Status::Corruption("payload page " + std::to_string(page_no) + " of commit " +
                                 std::to_string(seq) + ": " + reader.status().message());
     }
+    // Open blocks hold compact records: a page of the older FlatBuffers records is re-encoded.
+    internal::RecordPackBuilder converted(reader->count());
+    std::vector<Span> spans(reader->count());
     for (size_t k = 0; k < reader->count(); ++k) {
-      Result<Span> span = internal::DecodeSpanRecord(reader->Record(k));
-      if (!span.ok()) {
+      Status st = internal::DecodeRecordInto(reader->format(), reader->Record(k), &spans[k]);
+      if (!st.ok()) {
         return Status::Corruption("commit " + std::to_string(seq) + " record " + std::to_string(k) +
-                                  ": " + span.status().message());
+                                  ": " + st.message());
       }
+      if (reader->format() == internal::RecordFormat::kFlatBuffers) converted.AddSpan(spans[k]);
+    }
+    auto pack = std::make_shared<const std::string>(
+        reader->format() == internal::RecordFormat::kCompact
+            ? (stored->data() == unpacked.data() ? std::move(unpacked) : std::string(*stored))
+            : converted.Finish());
+    Result<internal::RecordPackReader> records = internal::RecordPackReader::Open(*pack);
+    if (!records.ok()) return records.status();
+    for (size_t k = 0; k < spans.size(); ++k) {
+      const Span* span = &spans[k];
       std::optional<uint32_t> project = dict_.Find(DictKind::kProject, span->project);
       if (!project) return Status::Corruption("stored span names an unknown project");
       RowData r = RowOf(*span);
@@ -389,7 +489,7 @@ Status SpanStore::Impl::Replay() {
       r.session = *session;
       r.user = *user;
       r.ref = keys::MakeRecordRef(seq, page_no * keys::kPayloadPageRows + static_cast<uint32_t>(k));
-      r.record = reader->Record(k);
+      r.record = records->Record(k);
       AppendLocked(*project, r, seq, pack);
       pending_hashes_.Insert(r.hash);
       ++replayed;
