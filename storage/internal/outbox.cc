@@ -176,14 +176,14 @@ Result<std::vector<OutboxEntry>> SpanStore::Impl::ReadOutbox(uint64_t after_seq,
   Status status =
       ScanOutbox(after_seq, max_spans, on_entry,
                  [&](uint64_t seq, internal::RecordFormat format, std::string_view record) {
-        Result<Span> span = internal::DecodeRecord(format, record);
-        if (!span.ok()) {
-          return Status::Corruption("record of commit " + std::to_string(seq) + ": " +
-                                    span.status().message());
-        }
-        out.back().spans.push_back(std::move(*span));
-        return Status::OK();
-      });
+                   Result<Span> span = internal::DecodeRecord(format, record);
+                   if (!span.ok()) {
+                     return Status::Corruption("record of commit " + std::to_string(seq) + ": " +
+                                               span.status().message());
+                   }
+                   out.back().spans.push_back(std::move(*span));
+                   return Status::OK();
+                 });
   if (!status.ok()) return status;
   return out;
 }
@@ -192,9 +192,9 @@ Status SpanStore::Impl::ReadOutbox(uint64_t after_seq, size_t max_spans, OutboxB
   batch->last_seq = 0;
   batch->size = 0;
   const auto on_entry = [&](uint64_t seq) { batch->last_seq = seq; };
-  Status status =
-      ScanOutbox(after_seq, max_spans, on_entry,
-                 [&](uint64_t seq, internal::RecordFormat format, std::string_view record) {
+  Status status = ScanOutbox(
+      after_seq, max_spans, on_entry,
+      [&](uint64_t seq, internal::RecordFormat format, std::string_view record) {
         if (batch->size == batch->spans.size()) batch->spans.emplace_back();
         Status s = internal::DecodeRecordInto(format, record, &batch->spans[batch->size]);
         if (!s.ok()) {

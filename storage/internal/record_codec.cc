@@ -322,10 +322,10 @@ Status DecodeSpanRecordInto(std::string_view bytes, Span* span) {
                          &span->session_id, &span->user_id, &span->model_name, &span->provider}) {
     r.String(s);
   }
-  for (int64_t* t : {&span->prompt_tokens, &span->completion_tokens, &span->total_tokens,
-                     &span->cache_read_tokens, &span->cache_write_tokens,
-                     &span->prompt_audio_tokens, &span->reasoning_tokens,
-                     &span->completion_audio_tokens}) {
+  for (int64_t* t :
+       {&span->prompt_tokens, &span->completion_tokens, &span->total_tokens,
+        &span->cache_read_tokens, &span->cache_write_tokens, &span->prompt_audio_tokens,
+        &span->reasoning_tokens, &span->completion_audio_tokens}) {
     *t = r.Signed();
   }
   span->cost_usd.reset();

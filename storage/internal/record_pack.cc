@@ -1,10 +1,10 @@
 #include "storage/internal/record_pack.h"
 
+#include <zstd.h>
+
 #include <cstring>
 #include <memory>
 #include <vector>
-
-#include <zstd.h>
 
 namespace roost::internal {
 namespace {
@@ -153,8 +153,9 @@ Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* sc
   }
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
   scratch->resize(raw);
-  const size_t n = ZSTD_decompressDCtx(dctx.get(), scratch->data(), raw,
-                                       stored.data() + kStoredHeader, stored.size() - kStoredHeader);
+  const size_t n =
+      ZSTD_decompressDCtx(dctx.get(), scratch->data(), raw, stored.data() + kStoredHeader,
+                          stored.size() - kStoredHeader);
   if (ZSTD_isError(n) || n != raw) {
     return Status::Corruption(std::string("payload page: ") +
                               (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame"));

@@ -76,8 +76,8 @@ class RecordPackReader {
 std::string CompressPack(std::string_view pack, int level);
 
 // The pack inside a stored payload page, 8-aligned: the page itself when it is a bare aligned
-// pack, else the pack decompressed (or copied) into `*scratch` (whose memory is reused). The view is valid while both `stored`
-// and `*scratch` are unchanged. kCorruption when the page is damaged.
+// pack, else the pack decompressed (or copied) into `*scratch` (whose memory is reused). The view
+// is valid while both `stored` and `*scratch` are unchanged. kCorruption when the page is damaged.
 Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* scratch);
 
 }  // namespace roost::internal

@@ -108,10 +108,10 @@ class SpanStore::Impl {
   // For each outbox entry after `after_seq`, in order, whole entries until `max_spans` records
   // were passed: `on_entry(seq)`, then `on_record(seq, format, record)` for each of its stored
   // records.
-  Status ScanOutbox(
-      uint64_t after_seq, size_t max_spans, const std::function<void(uint64_t)>& on_entry,
-      const std::function<Status(uint64_t, internal::RecordFormat, std::string_view)>& on_record)
-      const;
+  Status ScanOutbox(uint64_t after_seq, size_t max_spans,
+                    const std::function<void(uint64_t)>& on_entry,
+                    const std::function<Status(uint64_t, internal::RecordFormat, std::string_view)>&
+                        on_record) const;
   Status AckOutbox(uint64_t through_seq, const std::vector<DeadLetter>& dead_letters);
   OutboxStats GetOutboxStats() const;
   Result<std::vector<DeadLetter>> ListDeadLetters(size_t limit) const;

@@ -77,8 +77,7 @@ Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
   // One commit addresses its records with 24 bits (keys::MakeRecordRef); see WriterLoop.
   if (spans.size() > kMaxWriteSpans) {
     return Status::InvalidArgument("a batch holds at most " + std::to_string(kMaxWriteSpans) +
-                                   " spans, got " +
-                                   std::to_string(spans.size()));
+                                   " spans, got " + std::to_string(spans.size()));
   }
   auto pending = std::make_shared<PendingWrite>();
   pending->rows.reserve(spans.size());
@@ -252,10 +251,10 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     for (size_t begin = 0, p = 0; p < pending->pages.size(); begin += pending->pages[p].rows, ++p) {
       const CallerPage& caller = pending->pages[p];
       const size_t end = begin + caller.rows;
-      const bool whole = !caller.stored.empty() &&
-                         std::all_of(stored_row.begin() + static_cast<ptrdiff_t>(begin),
-                                     stored_row.begin() + static_cast<ptrdiff_t>(end),
-                                     [](bool b) { return b; });
+      const bool whole =
+          !caller.stored.empty() &&
+          std::all_of(stored_row.begin() + static_cast<ptrdiff_t>(begin),
+                      stored_row.begin() + static_cast<ptrdiff_t>(end), [](bool b) { return b; });
       std::optional<internal::RecordPackReader> reader;
       if (whole) {
         pages.push_back(OutPage{caller.pack, &caller.stored, {}});
@@ -431,8 +430,8 @@ Status SpanStore::Impl::Replay() {
     const uint32_t page_no = keys::GetU32(it->key().data() + 8);
     next_seq_ = std::max(next_seq_, seq + 1);
     std::string unpacked;
-    Result<std::string_view> stored =
-        internal::OpenStoredPage(std::string_view(it->value().data(), it->value().size()), &unpacked);
+    Result<std::string_view> stored = internal::OpenStoredPage(
+        std::string_view(it->value().data(), it->value().size()), &unpacked);
     Result<internal::RecordPackReader> reader =
         stored.ok() ? internal::RecordPackReader::Open(*stored)
                     : Result<internal::RecordPackReader>(stored.status());
