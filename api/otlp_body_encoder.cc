@@ -12,6 +12,7 @@ OtlpBodyEncoder::~OtlpBodyEncoder() {
 
 std::string_view OtlpBodyEncoder::Encode(std::span<const Span> spans) {
   ingest::EncodeProtobuf(spans, &proto_);
+  if (!gzip()) return proto_;
   if (zs_ready_) {
     if (deflateReset(&zs_) != Z_OK) return {};
   } else {

@@ -18,15 +18,17 @@ namespace roost::api {
 // thread-safe; one encoder per batch in preparation.
 class OtlpBodyEncoder {
  public:
-  // `gzip_level`: 0 (stored blocks, no compression work) to 9.
+  // `gzip_level`: 0 (stored blocks, no compression work) to 9; negative: no gzip at all.
   explicit OtlpBodyEncoder(int gzip_level);
   ~OtlpBodyEncoder();
   OtlpBodyEncoder(const OtlpBodyEncoder&) = delete;
   OtlpBodyEncoder& operator=(const OtlpBodyEncoder&) = delete;
 
-  // The gzip'd ExportTraceServiceRequest of `spans`, valid until the next call or the encoder's
-  // end. Empty when zlib fails (out of memory).
+  // The gzip'd (unless gzip is off) ExportTraceServiceRequest of `spans`, valid until the next
+  // call or the encoder's end. Empty when zlib fails (out of memory).
   std::string_view Encode(std::span<const Span> spans);
+  // Whether bodies are gzip'd (Content-Encoding: gzip).
+  bool gzip() const { return level_ >= 0; }
 
  private:
   const int level_;

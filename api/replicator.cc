@@ -253,10 +253,11 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
   if (body.empty()) body = encoder_.Encode(spans);
   if (body.empty()) {  // zlib failed (out of memory): never send an empty body, it would ack
     SetState(ReplicationState::kRetrying,
-             "cannot gzip a batch of " + std::to_string(spans.size()) + " spans");
+             "cannot encode a batch of " + std::to_string(spans.size()) + " spans");
     return Outcome::kRetry;
   }
-  HeaderList headers = {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}};
+  HeaderList headers = {{"Content-Type", "application/x-protobuf"}};
+  if (encoder_.gzip()) headers.emplace_back("Content-Encoding", "gzip");
   {
     std::lock_guard lock(mu_);
     if (!api_key_.empty()) headers.emplace_back("Authorization", "Bearer " + api_key_);

@@ -49,7 +49,8 @@ struct ReplicatorOptions {
   // The slow retry while Phoenix refuses the key (401/403).
   std::chrono::milliseconds auth_retry{60000};
   // gzip level of request bodies: 0 (stored blocks: no compression work) to 9; 1 is the fastest
-  // that compresses. Phoenix accepts any.
+  // that compresses; -1 sends them uncompressed (no Content-Encoding), cheapest for both ends
+  // when Phoenix is on the same machine or LAN. Phoenix accepts any.
   int gzip_level = 1;
   // The replicator's threads run at this nice value (0: as the rest of roost), so that on a
   // busy machine ingest and queries get the CPU first and replication catches up afterwards.

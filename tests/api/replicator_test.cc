@@ -170,6 +170,20 @@ TEST_F(ReplicatorTest, DeliversExactlyTheStoredSpansUnderTheirProjects) {
   EXPECT_FALSE(status.oldest_pending_unix_nano.has_value());
 }
 
+TEST_F(ReplicatorTest, GzipOffSendsPlainProtobuf) {
+  StartStandIn("key-1");
+  const std::vector<Span> spans = TwoProjects();
+  Write(spans);
+  ReplicatorOptions options = FastOptions("key-1");
+  options.gzip_level = -1;
+  StartReplicator(options);
+  ASSERT_TRUE(WaitForDelivery(spans))
+      << phoenix_->unique_received().size() << " of " << spans.size();
+  EXPECT_EQ(phoenix_->received().size(), spans.size());
+  EXPECT_EQ(phoenix_->last_headers().count("content-encoding"), 0u);
+  EXPECT_EQ(phoenix_->last_headers()["content-type"], "application/x-protobuf");
+}
+
 TEST_F(ReplicatorTest, SendsClientHeadersFromBothFormats) {
   StartStandIn("");
   ReplicatorOptions options = FastOptions("");

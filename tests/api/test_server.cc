@@ -28,6 +28,7 @@ TempDir::~TempDir() {
 
 ServerOptions SmallServerOptions() {
   ServerOptions options;
+  options.port = 0;  // a free port: tests run in parallel
   options.io_threads = 2;
   options.worker_threads = 4;
   return options;

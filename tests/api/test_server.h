@@ -29,7 +29,8 @@ class TempDir {
   std::string path_;
 };
 
-// Server options for tests: few threads (the machine has two cores), everything else default.
+// Server options for tests: a free port, few threads (the machine has two cores), the rest
+// default.
 ServerOptions SmallServerOptions();
 // Store options for tests: a small block cache; `path` is filled in by ServerFixture.
 StoreOptions SmallStoreOptions();

@@ -69,9 +69,11 @@ class Backfill {
   void Send() {
     const size_t n = std::min(batch_.size(), options_.batch_spans);
     std::span<const Span> spans(batch_.data(), n);
-    const std::string body = GzipCompress(ingest::EncodeProtobuf(spans), options_.gzip_level);
-    api::HeaderList headers = {{"Content-Type", "application/x-protobuf"},
-                               {"Content-Encoding", "gzip"}};
+    const bool gzip = options_.gzip_level >= 0;
+    const std::string proto = ingest::EncodeProtobuf(spans);
+    const std::string body = gzip ? GzipCompress(proto, options_.gzip_level) : proto;
+    api::HeaderList headers = {{"Content-Type", "application/x-protobuf"}};
+    if (gzip) headers.emplace_back("Content-Encoding", "gzip");
     if (!options_.api_key.empty())
       headers.emplace_back("Authorization", "Bearer " + options_.api_key);
     headers.insert(headers.end(), options_.headers.begin(), options_.headers.end());

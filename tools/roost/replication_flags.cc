@@ -3,6 +3,8 @@
 #include <cctype>
 #include <fstream>
 
+#include "api/otlp_sender.h"
+
 namespace roost::cli {
 namespace {
 
@@ -14,6 +16,22 @@ std::string Trim(const std::string& s) {
 }
 
 }  // namespace
+
+Result<int> GzipLevelOf(const std::string& text, const std::string& endpoint) {
+  if (text == "off") return -1;
+  if (text.size() == 1 && text[0] >= '0' && text[0] <= '9') return text[0] - '0';
+  if (text != "auto") {
+    return Status::InvalidArgument("--phoenix-gzip-level: expected 0-9, off or auto, got '" + text +
+                                   "'");
+  }
+  // On loopback, bytes cost nothing to carry and compressing them costs CPU on both ends.
+  Result<api::OtlpEndpoint> parsed = api::ParseOtlpEndpoint(endpoint);
+  if (!parsed.ok()) return 1;  // reported where the endpoint is used
+  const std::string& host = parsed->host;
+  const bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.") ||
+                        host.ends_with(".localhost");
+  return loopback ? -1 : 1;
+}
 
 void AddReplicationFlags(CLI::App* cmd, ReplicationFlags* f) {
   cmd->add_option("--phoenix-endpoint", f->endpoint,
@@ -35,8 +53,8 @@ void AddReplicationFlags(CLI::App* cmd, ReplicationFlags* f) {
   cmd->add_option("--replication-auth-retry", f->auth_retry,
                   "Retry interval while Phoenix refuses the key, e.g. 60s");
   cmd->add_option("--phoenix-gzip-level", f->gzip_level,
-                  "gzip level of request bodies: 0 (stored, fastest) to 9 (smallest)")
-      ->check(CLI::Range(0, 9));
+                  "gzip level of request bodies: 0 (stored) to 9 (smallest), off, or auto (off "
+                  "for a Phoenix on this machine, else 1)");
   cmd->add_option("--replication-nice", f->nice,
                   "Nice value of the replicator's threads (0: same priority as ingest)")
       ->check(CLI::Range(0, 19));
@@ -112,7 +130,9 @@ Result<api::ReplicatorOptions> MakeReplicatorOptions(const ReplicationFlags& f) 
   o.ca_file = f.ca_file;
   if (f.batch == 0) return Status::InvalidArgument("--replication-batch must be at least 1");
   o.batch_spans = f.batch;
-  o.gzip_level = f.gzip_level;
+  Result<int> gzip = GzipLevelOf(f.gzip_level, o.endpoint);
+  if (!gzip.ok()) return gzip.status();
+  o.gzip_level = *gzip;
   o.nice = f.nice;
   o.yield_factor = f.yield;
   struct Duration {

@@ -24,7 +24,7 @@ struct ReplicationFlags {
   std::string timeout = "30s";
   std::string max_backoff = "60s";
   std::string auth_retry = "60s";
-  int gzip_level = 1;
+  std::string gzip_level = "auto";
   int nice = 10;
   int yield = 3;
 };
@@ -43,5 +43,9 @@ Result<std::map<std::string, std::string>> ReadEnvFile(const std::string& path);
 // PHOENIX_CLIENT_HEADERS from the env file (when given) winning over flags and environment.
 // An empty endpoint means replication is off. kInvalidArgument naming the bad option.
 Result<api::ReplicatorOptions> MakeReplicatorOptions(const ReplicationFlags& flags);
+
+// The gzip level of --phoenix-gzip-level `text` ("0".."9", "off": -1, "auto": off when
+// `endpoint`'s host is this machine, else 1). kInvalidArgument otherwise.
+Result<int> GzipLevelOf(const std::string& text, const std::string& endpoint);
 
 }  // namespace roost::cli
