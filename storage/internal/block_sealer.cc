@@ -7,7 +7,6 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-#include "storage/aggregate.h"
 #include "storage/internal/agg_merge_operator.h"
 #include "storage/internal/block_rollup.h"
 #include "storage/internal/column_chunk.h"
@@ -44,19 +43,6 @@ void PutColumn(rocksdb::WriteBatch* batch, const StoreDb& db, const keys::BlockK
       ->Put(db.cf(kCols), keys::EncodeColumnKey(key, static_cast<uint8_t>(column)),
             EncodeColumnChunk(column, data, rows))
       .PermitUncheckedError();
-}
-
-void AddToAggregate(Aggregate* agg, const RowData& r) {
-  agg->count++;
-  if (r.status == static_cast<uint8_t>(StatusCode::kError)) agg->errors++;
-  agg->prompt_tokens += r.prompt_tokens;
-  agg->completion_tokens += r.completion_tokens;
-  agg->total_tokens += r.total_tokens;
-  if (r.cost_micros >= 0) {
-    agg->cost_micros += r.cost_micros;
-    agg->cost_spans++;
-  }
-  agg->duration.Add(static_cast<double>(r.duration));
 }
 
 std::string EncodeBlockMeta(const std::vector<RowData>& rows, const std::vector<uint32_t>& order,
@@ -187,14 +173,9 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   std::vector<std::array<uint8_t, 16>> traces;
   traces.reserve(n);
   std::map<uint32_t, uint32_t> sessions;
-  std::map<std::pair<keys::AggDimension, uint32_t>, Aggregate> aggs;
   for (const RowData& r : rows) {
     traces.push_back(r.trace);
     if (r.session != 0) sessions[r.session]++;
-    AddToAggregate(&aggs[{keys::AggDimension::kAll, 0}], r);
-    if (r.model != 0) AddToAggregate(&aggs[{keys::AggDimension::kModel, r.model}], r);
-    AddToAggregate(&aggs[{keys::AggDimension::kName, r.name}], r);
-    AddToAggregate(&aggs[{keys::AggDimension::kKind, r.kind}], r);
   }
   std::sort(traces.begin(), traces.end());
   traces.erase(std::unique(traces.begin(), traces.end()), traces.end());
@@ -210,13 +191,8 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
               keys::EncodeSessionIndexKey(key.project, session, key.bucket, block_seq), v)
         .PermitUncheckedError();
   }
-  for (const auto& [dim_id, agg] : aggs) {
-    batch
-        ->Merge(db.cf(kAgg),
-                keys::EncodeAggKey(key.project, key.bucket, dim_id.first, dim_id.second),
-                EncodeAggregate(agg))
-        .PermitUncheckedError();
-  }
+  // No `agg` merges any more: block rollups answer what those per-hour aggregates did, and a
+  // batch without merges lets RocksDB insert it into the memtables in parallel with the writer's.
   std::string through;
   keys::PutU64(&through, block.last_seq());
   batch->Put(db.cf(kMeta), SealedThroughKey(key.project, key.bucket), through)
