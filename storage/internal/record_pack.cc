@@ -119,20 +119,28 @@ std::string_view RecordPackReader::Record(size_t i) const {
 
 std::string CompressPack(std::string_view pack, int level) {
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
+  // Compressed into a buffer kept by the thread, then copied at its exact size: a fresh
+  // compressBound-sized string per page would be zero-filled and page-faulted in every time.
+  thread_local std::unique_ptr<char[]> scratch;
+  thread_local size_t scratch_size = 0;
+  const size_t bound = ZSTD_compressBound(pack.size());
+  if (bound > scratch_size) {
+    scratch = std::make_unique_for_overwrite<char[]>(bound);
+    scratch_size = bound;
+  }
   ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-  std::string out;
-  out.resize(kStoredHeader + ZSTD_compressBound(pack.size()));
+  size_t n = ZSTD_compress2(cctx.get(), scratch.get(), scratch_size, pack.data(), pack.size());
+  // Compressing into ZSTD_compressBound bytes with valid parameters cannot fail.
+  if (ZSTD_isError(n)) n = 0;
   const uint32_t tag = RecordPackTag(pack).value_or(0);
+  const auto raw = static_cast<uint32_t>(pack.size());
+  std::string out(kStoredHeader + n, '\0');
   std::memcpy(out.data(), &kStoredMagic, 4);
   std::memcpy(out.data() + 4, &tag, 4);
-  const auto raw = static_cast<uint32_t>(pack.size());
   std::memcpy(out.data() + 8, &raw, 4);
-  const size_t n = ZSTD_compress2(cctx.get(), out.data() + kStoredHeader,
-                                  out.size() - kStoredHeader, pack.data(), pack.size());
-  // Compressing into ZSTD_compressBound bytes with valid parameters cannot fail.
-  out.resize(kStoredHeader + (ZSTD_isError(n) ? 0 : n));
+  std::memcpy(out.data() + kStoredHeader, scratch.get(), n);
   return out;
 }
 
