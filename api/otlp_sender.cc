@@ -1,7 +1,10 @@
 #include "api/otlp_sender.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <ctime>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,6 +41,26 @@ bool IsAddress(const std::string& host) {
 }
 
 }  // namespace
+
+std::optional<int64_t> ParseRetryAfter(std::string_view value, int64_t now_unix_seconds) {
+  int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (!value.empty() && ec == std::errc() && end == value.data() + value.size()) {
+    if (seconds < 0) return std::nullopt;
+    return seconds;
+  }
+  // strptime's day and month names are the C locale's, which are HTTP's.
+  const std::string text(value);
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
+    std::tm tm{};
+    const char* rest = strptime(text.c_str(), format, &tm);
+    if (rest == nullptr || *rest != '\0') continue;
+    const int64_t at = timegm(&tm);
+    return std::max<int64_t>(0, at - now_unix_seconds);
+  }
+  return std::nullopt;
+}
 
 Status ParseHostPort(std::string_view authority, std::string* host, uint16_t* port) {
   std::string_view port_text;
@@ -216,12 +239,12 @@ struct OtlpSender::Rep {
     reply.status = static_cast<int>(response.result_int());
     reply.body = response.body();
     const auto retry_after = response[http::field::retry_after];
-    int64_t seconds = 0;
-    const auto [end, ec] =
-        std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
-    if (!retry_after.empty() && ec == std::errc() &&
-        end == retry_after.data() + retry_after.size() && seconds >= 0) {
-      reply.retry_after_seconds = seconds;
+    if (!retry_after.empty()) {
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      reply.retry_after_seconds =
+          ParseRetryAfter(std::string_view(retry_after.data(), retry_after.size()), now);
     }
     if (response.keep_alive()) {
       reused = true;

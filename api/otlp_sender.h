@@ -35,6 +35,11 @@ struct OtlpEndpoint {
 // default ports are 80 and 443). kInvalidArgument naming the problem otherwise.
 [[nodiscard]] Result<OtlpEndpoint> ParseOtlpEndpoint(std::string_view url);
 
+// The wait a Retry-After value asks for, in seconds from `now_unix_seconds`: delay-seconds, or an
+// HTTP-date in any of the three forms RFC 9110 has recipients accept (IMF-fixdate, RFC 850,
+// asctime); a date in the past is 0. nullopt when the value is neither.
+std::optional<int64_t> ParseRetryAfter(std::string_view value, int64_t now_unix_seconds);
+
 struct OtlpSenderOptions {
   // PEM file of extra certificate authorities trusted besides the system store (https only).
   std::string ca_file;
@@ -48,7 +53,7 @@ struct OtlpSenderOptions {
 struct OtlpReply {
   int status = 0;
   std::string body;
-  // Retry-After in seconds, when the response carried it as a number.
+  // Retry-After in seconds, when the response carried one (ParseRetryAfter).
   std::optional<int64_t> retry_after_seconds;
 };
 
