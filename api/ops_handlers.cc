@@ -86,6 +86,10 @@ std::string ReplicationStatusJson(const ReplicationStatus& s) {
        s.last_error ? nlohmann::ordered_json(*s.last_error) : nlohmann::ordered_json(nullptr)},
       {"last_success", TimeOrNull(s.last_success_unix_nano)},
       {"oldest_pending", TimeOrNull(s.oldest_pending_unix_nano)},
+      {"phoenix_rejected_spans", s.phoenix_rejected_spans},
+      {"last_phoenix_rejection", s.last_phoenix_rejection
+                                     ? nlohmann::ordered_json(*s.last_phoenix_rejection)
+                                     : nlohmann::ordered_json(nullptr)},
   };
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -110,6 +114,10 @@ std::string RenderMetrics(const SpanStore& store, const OpsDeps& deps) {
   Metric(&out, "roost_replication_dead_letter_spans_total", "counter",
          "Spans Phoenix refused, set aside (over the data dir's life).",
          Sample("roost_replication_dead_letter_spans_total", rs.dead_letter_spans));
+  Metric(&out, "roost_replication_phoenix_rejected_spans_total", "counter",
+         "Spans Phoenix accepted a request for but reported rejecting (OTLP partial success), "
+         "by this process.",
+         Sample("roost_replication_phoenix_rejected_spans_total", rs.phoenix_rejected_spans));
   Metric(&out, "roost_replication_requests_total", "counter",
          "Export requests sent to Phoenix by this process, by outcome.",
          "roost_replication_requests_total{outcome=\"ok\"} " + std::to_string(rs.requests_ok) +

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_types.h"
+#include "ingest/export_response.h"
 
 #include <sys/resource.h>
 
@@ -160,6 +161,8 @@ ReplicationStatus Replicator::GetStatus() const {
   s.requests_ok = requests_ok_;
   s.requests_failed = requests_failed_;
   s.spans_sent = spans_sent_;
+  s.phoenix_rejected_spans = phoenix_rejected_;
+  s.last_phoenix_rejection = last_rejection_;
   return s;
 }
 
@@ -204,6 +207,20 @@ std::chrono::milliseconds Replicator::YieldPause(size_t spans, uint64_t queued_t
   const auto pause =
       std::chrono::duration_cast<std::chrono::milliseconds>(took) * options_.yield_factor;
   return std::min(pause, options_.max_yield);
+}
+
+void Replicator::NotePartialSuccess(std::string_view body, size_t sent) {
+  std::optional<ingest::PartialSuccess> partial = ingest::DecodeExportResponseProtobuf(body);
+  if (!partial || partial->rejected == 0) return;
+  const uint64_t rejected = std::min<uint64_t>(partial->rejected, sent);
+  std::string reason = "Phoenix kept " + std::to_string(sent - rejected) + " of " +
+                       std::to_string(sent) + " spans of a batch and rejected " +
+                       std::to_string(rejected);
+  if (!partial->message.empty()) reason += ": " + partial->message;
+  spdlog::warn("replication to {}: {}", sender_->endpoint().ToString(), reason);
+  std::lock_guard lock(mu_);
+  phoenix_rejected_ += rejected;
+  last_rejection_ = std::move(reason);
 }
 
 void Replicator::SetState(ReplicationState state, const std::string& error) {
@@ -270,7 +287,10 @@ Replicator::Outcome Replicator::Deliver(std::span<const Span> spans, std::string
     ++(success ? requests_ok_ : requests_failed_);
     if (success) spans_sent_ += spans.size();
   }
-  if (success) return Outcome::kDelivered;
+  if (success) {
+    NotePartialSuccess(reply->body, spans.size());
+    return Outcome::kDelivered;
+  }
   if (reply.ok() && IsRefusal(reply->status)) {
     if (spans.size() == 1) {
       const Span& s = spans.front();

@@ -78,6 +78,11 @@ struct ReplicationStatus {
   uint64_t requests_ok = 0;
   uint64_t requests_failed = 0;
   uint64_t spans_sent = 0;
+  // Spans Phoenix took the request for but said it did not keep (an OTLP partial success), by
+  // this process, and the last reason it gave. The OTLP spec forbids retrying those; they are
+  // counted, logged and shown here instead (Phoenix does not say which spans they were).
+  uint64_t phoenix_rejected_spans = 0;
+  std::optional<std::string> last_phoenix_rejection;
 };
 
 // The status with replication off: the outbox figures alone (entries written while it was on
@@ -134,6 +139,8 @@ class Replicator {
   bool Acknowledge(uint64_t last_seq, const std::vector<DeadLetter>& dead);
   Outcome Classify(const Result<OtlpReply>& reply, std::string* error);
   void SetState(ReplicationState state, const std::string& error);
+  // Counts and logs the spans a 2xx `body` (an ExportTraceServiceResponse) says were rejected.
+  void NotePartialSuccess(std::string_view body, size_t sent);
   // Sleeps up to `d`, waking early on Stop or UpdateCredentials. False when stopping.
   bool Wait(std::chrono::milliseconds d);
   std::chrono::milliseconds NextBackoff();
@@ -159,6 +166,8 @@ class Replicator {
   std::optional<int64_t> last_success_;             // guarded by mu_
   uint64_t requests_ok_ = 0, requests_failed_ = 0;  // guarded by mu_
   uint64_t spans_sent_ = 0;                         // guarded by mu_
+  uint64_t phoenix_rejected_ = 0;                   // guarded by mu_
+  std::optional<std::string> last_rejection_;       // guarded by mu_
   std::optional<int64_t> retry_after_ms_;           // replicator thread only
   int failures_ = 0;                                // replicator thread only
   std::thread thread_;

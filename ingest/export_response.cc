@@ -1,6 +1,7 @@
 #include "ingest/export_response.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "ingest/internal/json_text.h"
@@ -33,6 +34,16 @@ std::string EncodeExportResponseJson(uint64_t rejected, std::string_view message
   out += R"(,"errorMessage":)";
   internal::AppendJsonString(internal::ToValidUtf8(message), &out);
   out += "}}";
+  return out;
+}
+
+std::optional<PartialSuccess> DecodeExportResponseProtobuf(std::string_view body) {
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
+  if (!response.ParseFromArray(body.data(), static_cast<int>(body.size()))) return std::nullopt;
+  PartialSuccess out;
+  out.rejected =
+      static_cast<uint64_t>(std::max<int64_t>(0, response.partial_success().rejected_spans()));
+  out.message = response.partial_success().error_message();
   return out;
 }
 

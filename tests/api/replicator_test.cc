@@ -331,6 +331,28 @@ TEST_F(ReplicatorTest, HonoursRetryAfter) {
   EXPECT_GE(times[1] - times[0], std::chrono::milliseconds(950));
 }
 
+TEST_F(ReplicatorTest, PartialSuccessIsCountedAndNotRetried) {
+  StartStandIn("k");
+  phoenix_->PartiallyRejectSpansNamed("dropped");
+  std::vector<Span> spans = TwoProjects();
+  for (size_t i : {3u, 50u, 200u}) spans[i].name = "dropped";
+  Write(spans);
+  StartReplicator(FastOptions("k"));
+  std::vector<Span> kept = spans;
+  std::erase_if(kept, [](const Span& s) { return s.name == "dropped"; });
+  ASSERT_EQ(kept.size(), spans.size() - 3);
+  ASSERT_TRUE(WaitForDelivery(kept));  // and nothing pending
+  ReplicationStatus status = replicator_->GetStatus();
+  EXPECT_EQ(status.state, ReplicationState::kOk);
+  EXPECT_EQ(status.phoenix_rejected_spans, 3u);
+  // The last batch with a rejection (FastOptions sends batches of 100): "... and rejected 1: ...".
+  EXPECT_THAT(status.last_phoenix_rejection.value_or(""), HasSubstr("and rejected 1"));
+  EXPECT_THAT(status.last_phoenix_rejection.value_or(""), HasSubstr("span name 'dropped'"));
+  // Per the OTLP spec a partial success is not retried: no span arrived twice.
+  EXPECT_EQ(phoenix_->received().size(), kept.size());
+  EXPECT_EQ(status.dead_letter_spans, 0u);
+}
+
 TEST_F(ReplicatorTest, PoisonSpanIsDeadLetteredAndTheRestDelivered) {
   StartStandIn("k");
   phoenix_->RefuseSpansNamed("poison");
@@ -378,7 +400,8 @@ TEST_F(ReplicatorTest, RoutesSayDisabledWithoutAnEndpointAndRefuseBadInput) {
   EXPECT_EQ(r->body, R"({"state":"disabled","pending_spans":15,"replicated_spans":0,)"
                      R"("dead_letter_spans":0,"last_error":null,"last_success":null,)"
                      R"("oldest_pending":")" +
-                         FormatRfc3339(spans.front().start_unix_nano) + R"("})");
+                         FormatRfc3339(spans.front().start_unix_nano) +
+                         R"(","phoenix_rejected_spans":0,"last_phoenix_rejection":null})");
   request.method = "POST";
   r = HandleOpsRoute(request, *store_, OpsDeps{});
   ASSERT_TRUE(r.has_value());

@@ -14,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "ingest/decompress.h"
+#include "ingest/export_response.h"
 #include "ingest/protobuf_decoder.h"
 
 namespace roost::api::testing {
@@ -44,6 +45,7 @@ struct PhoenixStandIn::Rep {
   int times_left = 0;
   std::string api_key;
   std::string refuse_name;
+  std::string partial_name;
   std::chrono::milliseconds delay{0};
   std::vector<ReceivedSpan> received;
   size_t requests = 0;
@@ -183,9 +185,18 @@ http::response<http::string_body> PhoenixStandIn::Rep::Answer(
         return Reply(req, 400, "invalid span " + s.span_id.ToHex());
       }
     }
-    for (const Span& s : batch->spans) received.push_back({s.trace_id, s.span_id, s.project});
+    uint64_t dropped = 0;
+    for (const Span& s : batch->spans) {
+      if (!partial_name.empty() && s.name == partial_name) {
+        ++dropped;
+        continue;
+      }
+      received.push_back({s.trace_id, s.span_id, s.project});
+    }
     largest = std::max(largest, batch->spans.size());
-    res = Reply(req, 200, "");
+    res = Reply(req, 200,
+                ingest::EncodeExportResponseProtobuf(
+                    dropped, dropped > 0 ? "span name '" + partial_name + "' is not allowed" : ""));
     res.set(http::field::content_type, "application/x-protobuf");
   }
   if (wait.count() > 0) std::this_thread::sleep_for(wait);
@@ -246,6 +257,11 @@ void PhoenixStandIn::SetMode(StandInMode mode, int status, int retry_after_secon
 void PhoenixStandIn::SetApiKey(std::string key) {
   std::lock_guard lock(rep_->mu);
   rep_->api_key = std::move(key);
+}
+
+void PhoenixStandIn::PartiallyRejectSpansNamed(std::string name) {
+  std::lock_guard lock(rep_->mu);
+  rep_->partial_name = std::move(name);
 }
 
 void PhoenixStandIn::RefuseSpansNamed(std::string name) {

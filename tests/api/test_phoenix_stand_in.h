@@ -58,6 +58,9 @@ class PhoenixStandIn {
   void SetApiKey(std::string key);
   // Batches holding a span with this name are refused with 400 (as Phoenix refuses a bad span).
   void RefuseSpansNamed(std::string name);
+  // Spans with this name are dropped from accepted batches, and the 200 says so in an OTLP
+  // partial success (rejected_spans, error_message), as a collector that drops spans does.
+  void PartiallyRejectSpansNamed(std::string name);
   // Sleep this long before answering each request (a slow Phoenix).
   void SetDelay(std::chrono::milliseconds delay);
 

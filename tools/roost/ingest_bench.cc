@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ingest/export_response.h"
 #include "ingest/json_encoder.h"
 #include "ingest/protobuf_encoder.h"
 #include "storage/dd_sketch.h"
@@ -279,53 +280,8 @@ uint64_t RejectedSpansOf(std::string_view body, bool json) {
     std::from_chars(text.data(), text.data() + text.size(), value);
     return value;
   }
-  // ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
-  // ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
-  auto varint = [](std::string_view& in, uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-      const auto b = static_cast<uint8_t>(in.front());
-      in.remove_prefix(1);
-      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return true;
-    }
-    return false;
-  };
-  // Finds field `field` (varint or length-delimited) in `in`; skips others.
-  auto find = [&](std::string_view in, uint64_t field, std::string_view* bytes, uint64_t* value) {
-    uint64_t tag = 0;
-    while (!in.empty() && varint(in, &tag)) {
-      uint64_t v = 0;
-      switch (tag & 7) {
-        case 0:
-          if (!varint(in, &v)) return false;
-          if (tag >> 3 == field) return *value = v, true;
-          break;
-        case 1:
-        case 5: {
-          const size_t n = (tag & 7) == 1 ? 8 : 4;
-          if (in.size() < n) return false;
-          in.remove_prefix(n);
-          break;
-        }
-        case 2:
-          if (!varint(in, &v) || v > in.size()) return false;
-          if (tag >> 3 == field) return *bytes = in.substr(0, v), true;
-          in.remove_prefix(v);
-          break;
-        default:
-          return false;
-      }
-    }
-    return false;
-  };
-  std::string_view partial;
-  uint64_t unused = 0;
-  if (!find(body, 1, &partial, &unused)) return 0;
-  uint64_t rejected = 0;
-  std::string_view unused_bytes;
-  if (!find(partial, 1, &unused_bytes, &rejected)) return 0;
-  return rejected;
+  std::optional<ingest::PartialSuccess> partial = ingest::DecodeExportResponseProtobuf(body);
+  return partial ? partial->rejected : 0;
 }
 
 Result<IngestBenchResult> RunIngestBench(

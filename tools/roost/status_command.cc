@@ -53,6 +53,10 @@ void Print(const nlohmann::json& r, const std::string& metrics) {
   std::printf("oldest pending:     %s\n", Text(r["oldest_pending"]).c_str());
   std::printf("last success:       %s\n", Text(r["last_success"]).c_str());
   std::printf("last error:         %s\n", Text(r["last_error"]).c_str());
+  if (r.contains("phoenix_rejected_spans")) {  // servers before 2026-12 lack it
+    std::printf("phoenix rejected:   %s\n", Text(r["phoenix_rejected_spans"]).c_str());
+    std::printf("last rejection:     %s\n", Text(r["last_phoenix_rejection"]).c_str());
+  }
   if (metrics.empty()) return;
   std::printf("spans stored:       %s\n",
               MetricValue(metrics, "roost_ingest_spans_total{outcome=\"stored\"}").c_str());
