@@ -14,6 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "storage/internal/record_pack.h"
 #include "storage/span_store.h"
 #include "tools/workload/span_generator.h"
 
@@ -103,6 +104,44 @@ BENCHMARK(BM_Write)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)
     ->UseRealTime();
+
+// Payload pages as the store writes them (256 compact records of generated spans), compressed
+// at zstd level `range(0)`: compressed bytes per span, and compression speed (raw bytes/s, one
+// core). Picks StoreOptions::page_compression_level.
+void BM_PageCompression(benchmark::State& state) {
+  const int level = static_cast<int>(state.range(0));
+  std::vector<std::string> packs;
+  size_t spans = 0;
+  for (std::vector<Span>& batch : Batches(25600, 1)) {
+    internal::RecordPackBuilder builder(256);
+    for (const Span& s : batch) {
+      builder.AddSpan(s);
+      if (builder.count() == 256) packs.push_back(builder.Finish());
+    }
+    if (builder.count() > 0) packs.push_back(builder.Finish());
+    spans += batch.size();
+  }
+  size_t raw = 0, stored = 0;
+  for (auto _ : state) {
+    for (const std::string& pack : packs) {
+      stored += internal::CompressPack(pack, level).size();
+      raw += pack.size();
+    }
+  }
+  const double rounds = static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(raw));
+  state.counters["raw_B_per_span"] = static_cast<double>(raw) / rounds / static_cast<double>(spans);
+  state.counters["stored_B_per_span"] =
+      static_cast<double>(stored) / rounds / static_cast<double>(spans);
+}
+BENCHMARK(BM_PageCompression)
+    ->Arg(-5)
+    ->Arg(-1)
+    ->Arg(1)
+    ->Arg(3)
+    ->Arg(6)
+    ->Arg(9)
+    ->Unit(benchmark::kMillisecond);
 
 // Streams `spans` generated spans into `store` from `threads` writers (bounded memory).
 void GenerateInto(SpanStore& store, uint64_t spans, int threads) {
