@@ -58,6 +58,68 @@ constexpr uint32_t kMinCallerPageRows = 32;
 // at most its callers' pages plus one writer's page per 256 rows, under 2^16 in all.
 constexpr size_t kMaxWriteSpans = size_t{1} << 20;
 
+// The payload pages of one commit, numbered in order. A caller's page whose every row is stored
+// goes in as the caller compressed it; the stored rows of the others (small writes, pages holding
+// duplicates) are repacked into the commit's own pages, so every stored record is stored once.
+class CommitPages {
+ public:
+  struct Place {
+    uint32_t page;
+    uint32_t slot;  // record number in the page
+  };
+
+  explicit CommitPages(int compression_level) : level_(compression_level) {}
+
+  // Takes `caller` as it is; its records keep their slots. REQUIRES: caller.stored is set.
+  uint32_t TakeWhole(const CallerPage& caller) {
+    pages_.push_back(Page{caller.pack, &caller.stored, {}});
+    return static_cast<uint32_t>(pages_.size() - 1);
+  }
+
+  // Copies `record` (of a span starting in hour `bucket`) into the commit's own page.
+  Place Repack(std::string_view record, uint32_t bucket) {
+    if (own_.count() == 0) {
+      own_page_ = static_cast<uint32_t>(pages_.size());
+      pages_.emplace_back();
+    }
+    own_.Add(record);
+    own_tag_ = std::max(own_tag_, bucket);
+    const Place place{own_page_, static_cast<uint32_t>(own_.count() - 1)};
+    if (own_.count() == keys::kPayloadPageRows) FinishOwn();
+    return place;
+  }
+
+  // Compresses the commit's last own page. Call once, after the last Repack.
+  void Finish() {
+    if (own_.count() > 0) FinishOwn();
+  }
+
+  size_t size() const { return pages_.size(); }
+  const std::string& stored(size_t i) const { return *pages_[i].stored; }
+  const std::shared_ptr<const std::string>& pack(size_t i) const { return pages_[i].pack; }
+
+ private:
+  struct Page {
+    std::shared_ptr<const std::string> pack;
+    const std::string* stored = nullptr;  // a caller's CallerPage::stored, or `owned`
+    std::string owned;
+  };
+
+  void FinishOwn() {
+    Page& page = pages_[own_page_];
+    page.pack = std::make_shared<const std::string>(own_.Finish(own_tag_));
+    page.owned = internal::CompressPack(*page.pack, level_);
+    page.stored = &page.owned;
+    own_tag_ = 0;
+  }
+
+  const int level_;
+  std::deque<Page> pages_;  // a deque: `stored` may point at an element's `owned`
+  internal::RecordPackBuilder own_{keys::kPayloadPageRows};
+  uint32_t own_page_ = 0;
+  uint32_t own_tag_ = 0;
+};
+
 PreparedRow Prepare(Span&& s, size_t index) {
   PreparedRow p;
   p.row = RowOf(s);
@@ -205,25 +267,7 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
   internal::U64HashSet in_group;
   std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
   rocksdb::WriteBatch batch;
-  // The commit's payload pages, numbered in order. A caller's page whose every row is stored goes
-  // in as the caller compressed it; the stored rows of the others (small writes, pages holding
-  // duplicates) are packed together here, so every stored record is stored once.
-  struct OutPage {
-    std::shared_ptr<const std::string> pack;
-    const std::string* stored = nullptr;  // a caller's CallerPage::stored, or `owned`
-    std::string owned;
-  };
-  std::deque<OutPage> pages;  // a deque: `stored` may point at an element's `owned`
-  internal::RecordPackBuilder merge(keys::kPayloadPageRows);
-  uint32_t merge_page = 0;
-  uint32_t merge_tag = 0;
-  const auto finish_merge = [&] {
-    OutPage& page = pages[merge_page];
-    page.pack = std::make_shared<const std::string>(merge.Finish(merge_tag));
-    page.owned = internal::CompressPack(*page.pack, options_.page_compression_level);
-    page.stored = &page.owned;
-    merge_tag = 0;
-  };
+  CommitPages pages(options_.page_compression_level);
   struct Accepted {
     RowData row;
     uint32_t project;
@@ -256,8 +300,9 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
           std::all_of(stored_row.begin() + static_cast<ptrdiff_t>(begin),
                       stored_row.begin() + static_cast<ptrdiff_t>(end), [](bool b) { return b; });
       std::optional<internal::RecordPackReader> reader;
+      uint32_t whole_page = 0;
       if (whole) {
-        pages.push_back(OutPage{caller.pack, &caller.stored, {}});
+        whole_page = pages.TakeWhole(caller);
       } else {
         Result<internal::RecordPackReader> opened = internal::RecordPackReader::Open(*caller.pack);
         assert(opened.ok());
@@ -272,31 +317,21 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
         r.session = dict_.Intern(DictKind::kSession, pr.session, &batch, dict_cf);
         r.user = dict_.Intern(DictKind::kUser, pr.user, &batch, dict_cf);
         const uint32_t project = dict_.Intern(DictKind::kProject, pr.project, &batch, dict_cf);
-        uint32_t page = static_cast<uint32_t>(pages.size() - 1);
-        uint32_t slot = pr.slot;
-        if (!whole) {
-          if (merge.count() == 0) {
-            merge_page = static_cast<uint32_t>(pages.size());
-            pages.emplace_back();
-          }
-          merge.Add(reader->Record(pr.slot));
-          merge_tag = std::max(merge_tag, keys::BucketOf(r.start));
-          page = merge_page;
-          slot = static_cast<uint32_t>(merge.count() - 1);
-          if (merge.count() == keys::kPayloadPageRows) finish_merge();
-        }
-        r.ref = keys::MakeRecordRef(seq, page * keys::kPayloadPageRows + slot);
-        accepted.push_back(Accepted{r, project, page, slot});
+        const CommitPages::Place at =
+            whole ? CommitPages::Place{whole_page, pr.slot}
+                  : pages.Repack(reader->Record(pr.slot), keys::BucketOf(r.start));
+        r.ref = keys::MakeRecordRef(seq, at.page * keys::kPayloadPageRows + at.slot);
+        accepted.push_back(Accepted{r, project, at.page, at.slot});
       }
     }
   }
-  if (merge.count() > 0) finish_merge();
+  pages.Finish();
   Status status;
   if (!accepted.empty()) {
     for (size_t i = 0; i < pages.size(); ++i) {
       batch
           .Put(db_->cf(internal::kPayload), keys::EncodePayloadKey(seq, static_cast<uint32_t>(i)),
-               *pages[i].stored)
+               pages.stored(i))
           .PermitUncheckedError();
     }
     if (options_.outbox) {
@@ -326,15 +361,15 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     next_seq_ = seq + 1;
     if (options_.outbox) NoteOutboxCommit(seq, accepted.size());
     std::vector<internal::RecordPackReader> readers;
-    for (const OutPage& page : pages) {
-      Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(*page.pack);
+    for (size_t i = 0; i < pages.size(); ++i) {
+      Result<internal::RecordPackReader> reader = internal::RecordPackReader::Open(*pages.pack(i));
       assert(reader.ok());
       readers.push_back(*reader);
     }
     std::unique_lock state_lock(state_mu_);
     for (Accepted& a : accepted) {
       a.row.record = readers[a.page].Record(a.slot);
-      AppendLocked(a.project, a.row, seq, pages[a.page].pack);
+      AppendLocked(a.project, a.row, seq, pages.pack(a.page));
       pending_hashes_.Insert(a.row.hash);
     }
     for (auto& [key, block] : open_) block->Publish();
