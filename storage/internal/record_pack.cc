@@ -14,9 +14,8 @@ constexpr uint32_t kCompactMagic = 0x324b5052;  // "RPK2"
 constexpr uint32_t kStoredMagic = 0x315a5052;   // "RPZ1"
 constexpr size_t kStoredHeader = 12;
 constexpr size_t kMaxRecords = 1 << 24;
-// Bigger than any page the store writes (256 records of at most SpanLimits::max_encoded_bytes
-// would be, but Write caps a commit's bytes well below this).
-constexpr size_t kMaxPackBytes = size_t{1} << 31;
+// Compression buffers up to this size stay with their thread for the next page.
+constexpr size_t kKeptScratchBytes = size_t{16} << 20;
 
 size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
 
@@ -121,17 +120,22 @@ std::string CompressPack(std::string_view pack, int level) {
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
   // Compressed into a buffer kept by the thread, then copied at its exact size: a fresh
   // compressBound-sized string per page would be zero-filled and page-faulted in every time.
-  thread_local std::unique_ptr<char[]> scratch;
-  thread_local size_t scratch_size = 0;
+  thread_local std::unique_ptr<char[]> kept;
+  thread_local size_t kept_size = 0;
   const size_t bound = ZSTD_compressBound(pack.size());
-  if (bound > scratch_size) {
-    scratch = std::make_unique_for_overwrite<char[]>(bound);
-    scratch_size = bound;
+  std::unique_ptr<char[]> oversized;  // a page of huge spans: not kept afterwards
+  if (bound > kept_size && bound <= kKeptScratchBytes) {
+    kept = std::make_unique_for_overwrite<char[]>(bound);
+    kept_size = bound;
+  } else if (bound > kept_size) {
+    oversized = std::make_unique_for_overwrite<char[]>(bound);
   }
+  char* scratch = oversized ? oversized.get() : kept.get();
+  const size_t scratch_size = oversized ? bound : kept_size;
   ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-  size_t n = ZSTD_compress2(cctx.get(), scratch.get(), scratch_size, pack.data(), pack.size());
+  size_t n = ZSTD_compress2(cctx.get(), scratch, scratch_size, pack.data(), pack.size());
   // Compressing into ZSTD_compressBound bytes with valid parameters cannot fail.
   if (ZSTD_isError(n)) n = 0;
   const uint32_t tag = RecordPackTag(pack).value_or(0);
@@ -140,7 +144,7 @@ std::string CompressPack(std::string_view pack, int level) {
   std::memcpy(out.data(), &kStoredMagic, 4);
   std::memcpy(out.data() + 4, &tag, 4);
   std::memcpy(out.data() + 8, &raw, 4);
-  std::memcpy(out.data() + kStoredHeader, scratch.get(), n);
+  std::memcpy(out.data() + kStoredHeader, scratch, n);
   return out;
 }
 
@@ -155,7 +159,7 @@ Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* sc
   const size_t raw = ReadU32(stored.data() + 8);
   const unsigned long long content =
       ZSTD_getFrameContentSize(stored.data() + kStoredHeader, stored.size() - kStoredHeader);
-  if (raw > kMaxPackBytes || content != raw) {
+  if (content != raw) {
     return Status::Corruption("payload page: size " + std::to_string(raw) +
                               " disagrees with its frame");
   }
