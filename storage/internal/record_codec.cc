@@ -31,7 +31,9 @@ class Writer {
   explicit Writer(std::string* out) : out_(out) {}
 
   void Byte(uint8_t b) { out_->push_back(static_cast<char>(b)); }
-  void Bytes(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
+  void Bytes(const void* p, size_t n) {
+    if (n > 0) out_->append(static_cast<const char*>(p), n);  // `p` may be null when n is 0
+  }
   void Varint(uint64_t v) {
     char buf[10];
     size_t n = 0;
@@ -127,6 +129,7 @@ class Reader {
     return *p_++;
   }
   void Bytes(void* out, size_t n) {
+    if (n == 0) return;  // `out` may be an empty vector's null data()
     if (!Need(n)) {
       std::memset(out, 0, n);
       return;
