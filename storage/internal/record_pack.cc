@@ -132,12 +132,14 @@ std::string CompressPack(std::string_view pack, int level) {
   }
   char* scratch = oversized ? oversized.get() : kept.get();
   const size_t scratch_size = oversized ? bound : kept_size;
+  // Compressing into ZSTD_compressBound bytes with valid parameters fails only when zstd's
+  // memory cannot be had; the page is then stored bare, which every reader reads too.
+  if (cctx == nullptr) return std::string(pack);
   ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-  size_t n = ZSTD_compress2(cctx.get(), scratch, scratch_size, pack.data(), pack.size());
-  // Compressing into ZSTD_compressBound bytes with valid parameters cannot fail.
-  if (ZSTD_isError(n)) n = 0;
+  const size_t n = ZSTD_compress2(cctx.get(), scratch, scratch_size, pack.data(), pack.size());
+  if (ZSTD_isError(n)) return std::string(pack);
   const uint32_t tag = RecordPackTag(pack).value_or(0);
   const auto raw = static_cast<uint32_t>(pack.size());
   std::string out(kStoredHeader + n, '\0');
@@ -164,6 +166,7 @@ Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* sc
                               " disagrees with its frame");
   }
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
+  if (dctx == nullptr) return Status::Unavailable("payload page: out of memory for zstd");
   scratch->resize(raw);
   const size_t n =
       ZSTD_decompressDCtx(dctx.get(), scratch->data(), raw, stored.data() + kStoredHeader,

@@ -72,7 +72,8 @@ class RecordPackReader {
   size_t count_;
 };
 
-// Compresses a pack (zstd at `level`, with a content checksum) into a stored payload page.
+// Compresses a pack (zstd at `level`, with a content checksum) into a stored payload page; the
+// bare pack when zstd cannot get memory.
 std::string CompressPack(std::string_view pack, int level);
 
 // The pack inside a stored payload page, 8-aligned: the page itself when it is a bare aligned
