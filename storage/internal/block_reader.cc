@@ -236,9 +236,7 @@ Result<std::vector<Span>> BlockReader::ReadRecords(const std::vector<uint64_t>& 
         return Status::Corruption(page_name() + " is missing");
       }
       if (!s.ok()) return FromRocks(s, "reading " + page_name());
-      Result<std::string_view> pack = OpenStoredPage(page.stored, &page.unpacked);
-      Result<RecordPackReader> reader =
-          pack.ok() ? RecordPackReader::Open(*pack) : Result<RecordPackReader>(pack.status());
+      Result<RecordPackReader> reader = ReadStoredPage(page.stored, &page.unpacked);
       if (!reader.ok()) return Status::Corruption(page_name() + ": " + reader.status().message());
       page.reader = *reader;
     }

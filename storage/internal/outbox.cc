@@ -143,11 +143,8 @@ Status SpanStore::Impl::ScanOutbox(
     on_entry(seq);
     const std::string prefix = keys::EncodeSeqKey(seq);
     for (pages->Seek(prefix); pages->Valid() && pages->key().starts_with(prefix); pages->Next()) {
-      Result<std::string_view> pack = internal::OpenStoredPage(
+      Result<internal::RecordPackReader> reader = internal::ReadStoredPage(
           std::string_view(pages->value().data(), pages->value().size()), &scratch);
-      Result<internal::RecordPackReader> reader =
-          pack.ok() ? internal::RecordPackReader::Open(*pack)
-                    : Result<internal::RecordPackReader>(pack.status());
       if (!reader.ok()) {
         status = Status::Corruption("payload of commit " + std::to_string(seq) + ": " +
                                     reader.status().message());

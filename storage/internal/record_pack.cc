@@ -178,4 +178,10 @@ Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* sc
   return std::string_view(*scratch);
 }
 
+Result<RecordPackReader> ReadStoredPage(std::string_view stored, std::string* scratch) {
+  Result<std::string_view> pack = OpenStoredPage(stored, scratch);
+  if (!pack.ok()) return pack.status();
+  return RecordPackReader::Open(*pack);
+}
+
 }  // namespace roost::internal

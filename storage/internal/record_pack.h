@@ -59,6 +59,7 @@ class RecordPackReader {
   static Result<RecordPackReader> Open(std::string_view pack);
   size_t count() const { return count_; }
   RecordFormat format() const { return format_; }
+  std::string_view bytes() const { return pack_; }
   // REQUIRES: i < count()
   std::string_view Record(size_t i) const;
 
@@ -80,5 +81,8 @@ std::string CompressPack(std::string_view pack, int level);
 // pack, else the pack decompressed (or copied) into `*scratch` (whose memory is reused). The view
 // is valid while both `stored` and `*scratch` are unchanged. kCorruption when the page is damaged.
 Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* scratch);
+
+// OpenStoredPage, then a reader of the pack: the records of a stored payload page.
+Result<RecordPackReader> ReadStoredPage(std::string_view stored, std::string* scratch);
 
 }  // namespace roost::internal

@@ -465,11 +465,8 @@ Status SpanStore::Impl::Replay() {
     const uint32_t page_no = keys::GetU32(it->key().data() + 8);
     next_seq_ = std::max(next_seq_, seq + 1);
     std::string unpacked;
-    Result<std::string_view> stored = internal::OpenStoredPage(
+    Result<internal::RecordPackReader> reader = internal::ReadStoredPage(
         std::string_view(it->value().data(), it->value().size()), &unpacked);
-    Result<internal::RecordPackReader> reader =
-        stored.ok() ? internal::RecordPackReader::Open(*stored)
-                    : Result<internal::RecordPackReader>(stored.status());
     if (!reader.ok()) {
       return Status::Corruption("payload page " + std::to_string(page_no) + " of commit " +
                                 std::to_string(seq) + ": " + reader.status().message());
@@ -486,9 +483,8 @@ Status SpanStore::Impl::Replay() {
       if (reader->format() == internal::RecordFormat::kFlatBuffers) converted.AddSpan(spans[k]);
     }
     auto pack = std::make_shared<const std::string>(
-        reader->format() == internal::RecordFormat::kCompact
-            ? (stored->data() == unpacked.data() ? std::move(unpacked) : std::string(*stored))
-            : converted.Finish());
+        reader->format() == internal::RecordFormat::kCompact ? std::string(reader->bytes())
+                                                             : converted.Finish());
     Result<internal::RecordPackReader> records = internal::RecordPackReader::Open(*pack);
     if (!records.ok()) return records.status();
     for (size_t k = 0; k < spans.size(); ++k) {
