@@ -172,20 +172,26 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = parser_->get().version();
     auto request = std::make_shared<Request>(ToRequest(parser_->get()));
     parser_.reset();
+    // HEAD is GET without the body (RFC 9110): handlers see a GET, and Write sends the headers
+    // only, Content-Length included.
+    const bool head = request->method == "HEAD";
+    if (head) request->method = "GET";
     stream_.expires_never();
     server_.in_flight()++;
-    net::post(server_.workers(), [self = shared_from_this(), request] {
+    net::post(server_.workers(), [self = shared_from_this(), request, head] {
       Response response = self->server_.Handle(*request);
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response), /*close=*/false, /*counted=*/true);
-      });
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response), head]() mutable {
+                  self->Write(std::move(response), /*close=*/false, /*counted=*/true, head);
+                });
     });
   }
 
   void WriteAndClose(Response r) { Write(std::move(r), /*close=*/true, /*counted=*/false); }
 
   // `counted`: the request is in the server's in-flight count until its response is written.
-  void Write(Response r, bool close, bool counted) {
+  // `head`: the answer to a HEAD, sent without its body.
+  void Write(Response r, bool close, bool counted, bool head = false) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version_ == 0 ? 11 : version_);
     res->set(http::field::server, "roost");
@@ -195,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    if (head) res->body().clear();  // Content-Length stays that of the GET
     stream_.expires_after(server_.options().read_timeout);
     http::async_write(
         stream_, *res,

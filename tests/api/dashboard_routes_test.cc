@@ -110,5 +110,25 @@ TEST_F(DashboardServerTest, PageIsPublicDataNeedsTheKey) {
   EXPECT_EQ(client.Send("GET", "/healthz").body, R"({"status":"ok","api_key_required":true})");
 }
 
+// HEAD (uptime monitors, `curl -I`) answers as GET would, headers only, on a connection that
+// stays usable.
+TEST_F(DashboardServerTest, HeadIsGetWithoutTheBody) {
+  StartServer(testing::SmallServerOptions(), AppOptions{});
+  testing::TestClient client = Client();
+  for (const char* path : {"/", "/dashboard/dashboard.js", "/healthz"}) {
+    testing::ClientResponse get = client.Send("GET", path);
+    ASSERT_EQ(get.status, 200) << path << get.error;
+    ASSERT_FALSE(get.body.empty()) << path;
+    testing::ClientResponse head = client.Send("HEAD", path);
+    EXPECT_EQ(head.status, 200) << path << head.error;
+    EXPECT_EQ(head.body, "") << path;
+    EXPECT_EQ(head.headers["content-length"], std::to_string(get.body.size())) << path;
+    EXPECT_EQ(head.headers["content-type"], get.headers["content-type"]) << path;
+  }
+  EXPECT_EQ(client.Send("HEAD", "/dashboard/missing.js").status, 404);
+  EXPECT_EQ(client.Send("HEAD", "/v1/traces").status, 405);  // POST only
+  EXPECT_EQ(client.Send("GET", "/healthz").status, 200);     // the connection still works
+}
+
 }  // namespace
 }  // namespace roost::api
