@@ -12,7 +12,7 @@ packages=(
   libboost-dev libboost-system-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libprotobuf-dev protobuf-compiler
-  zlib1g-dev libssl-dev
+  zlib1g-dev libssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
