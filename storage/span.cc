@@ -102,7 +102,8 @@ bool IsValidUtf8(std::string_view s) {
 // `what` and `suffix` name the value only in the error.
 class SpanChecker {
  public:
-  explicit SpanChecker(const SpanLimits& limits) : limits_(limits) {}
+  SpanChecker(const SpanLimits& limits, Utf8Check utf8)
+      : limits_(limits), check_utf8_(utf8 == Utf8Check::kCheck) {}
 
   Status String(std::string_view s, std::string_view what, std::string_view suffix = {}) {
     bytes_ += s.size();
@@ -110,7 +111,7 @@ class SpanChecker {
       return Status::InvalidArgument(std::string(what) + std::string(suffix) + " is longer than " +
                                      std::to_string(limits_.max_string_bytes) + " bytes");
     }
-    if (!IsValidUtf8(s)) {
+    if (check_utf8_ && !IsValidUtf8(s)) {
       return Status::InvalidArgument(std::string(what) + std::string(suffix) +
                                      " is not valid UTF-8");
     }
@@ -170,6 +171,7 @@ class SpanChecker {
   }
 
   const SpanLimits& limits_;
+  const bool check_utf8_;
   size_t bytes_ = 0;
 };
 
@@ -251,7 +253,7 @@ const AttributeValue* FindAttribute(const Attributes& attributes, std::string_vi
   return nullptr;
 }
 
-Status ValidateSpan(const Span& span, const SpanLimits& limits) {
+Status ValidateSpan(const Span& span, const SpanLimits& limits, Utf8Check utf8) {
   if (span.trace_id.IsZero()) return Status::InvalidArgument("trace id is missing or all zero");
   if (span.span_id.IsZero()) return Status::InvalidArgument("span id is missing or all zero");
   if (span.parent_span_id && span.parent_span_id->IsZero()) {
@@ -284,7 +286,7 @@ Status ValidateSpan(const Span& span, const SpanLimits& limits) {
   if (span.links.size() > limits.max_links) {
     return Status::InvalidArgument("more than " + std::to_string(limits.max_links) + " links");
   }
-  SpanChecker check(limits);
+  SpanChecker check(limits, utf8);
   const std::pair<const std::string*, const char*> strings[] = {
       {&span.name, "name"},
       {&span.trace_state, "trace state"},

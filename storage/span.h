@@ -163,9 +163,17 @@ struct SpanLimits {
   int64_t max_token_count = int64_t{1} << 31;
 };
 
+// Whether ValidateSpan checks that every string is well-formed UTF-8. kAlreadyChecked is for a
+// caller whose strings all come from a reader that has checked them (libprotobuf checks every
+// proto3 string it parses, the OTLP JSON reader every string it reads); the store checks
+// everything again whatever its callers did.
+enum class Utf8Check { kCheck, kAlreadyChecked };
+
 // The one place spans are validated. Returns kInvalidArgument naming the first problem found:
 // ids present and not all zero, end >= start, times in range, token counts non-negative and
-// bounded, a cost that is finite and non-negative, sizes within `limits`, non-empty project.
-Status ValidateSpan(const Span& span, const SpanLimits& limits = SpanLimits{});
+// bounded, a cost that is finite and non-negative, sizes within `limits`, non-empty project,
+// strings of well-formed UTF-8 (unless `utf8` says they were checked).
+Status ValidateSpan(const Span& span, const SpanLimits& limits = SpanLimits{},
+                    Utf8Check utf8 = Utf8Check::kCheck);
 
 }  // namespace roost

@@ -3,18 +3,27 @@
 #include <string>
 #include <utility>
 
+#include "ingest/internal/utf8.h"
 #include "ingest/semantic_conventions.h"
 
 namespace roost::ingest::internal {
 
+BatchBuilder::BatchBuilder(const DecodeOptions& options) : options_(options) {
+  // The one string of a span that comes from outside the body's reader.
+  if (!IsValidUtf8(options_.project_header)) {
+    project_header_error_ = "project (x-project-name header) is not valid UTF-8";
+  }
+}
+
 void BatchBuilder::Add(Span&& span, std::string_view decode_error) {
   const size_t index = added_++;
+  if (decode_error.empty()) decode_error = project_header_error_;
   if (!decode_error.empty()) {
     Reject(index, span, decode_error);
     return;
   }
   ApplySemanticConventions(options_.project_header, &span);
-  if (Status s = ValidateSpan(span, options_.span_limits); !s.ok()) {
+  if (Status s = ValidateSpan(span, options_.span_limits, Utf8Check::kAlreadyChecked); !s.ok()) {
     Reject(index, span, s.message());
     return;
   }

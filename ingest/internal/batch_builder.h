@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "ingest/decoded_batch.h"
@@ -14,13 +15,15 @@ namespace roost::ingest::internal {
 class BatchBuilder {
  public:
   // `options` must outlive the builder.
-  explicit BatchBuilder(const DecodeOptions& options) : options_(options) {}
+  explicit BatchBuilder(const DecodeOptions& options);
 
   void Reserve(size_t spans) { batch_.spans.reserve(spans); }
 
   // Takes the next span of the request, its OTLP fields filled in (resource and scope
   // included). A non-empty `decode_error` says the decoder found it unusable; it is rejected with
-  // that reason. Otherwise conventions are applied and ValidateSpan decides.
+  // that reason. Otherwise conventions are applied and ValidateSpan decides. Every string of the
+  // span must be well-formed UTF-8 already (the decoders' readers check them): ValidateSpan does
+  // not look again, here; the store does.
   void Add(Span&& span, std::string_view decode_error);
 
   // Spans added so far, accepted or not.
@@ -32,6 +35,8 @@ class BatchBuilder {
   void Reject(size_t index, const Span& span, std::string_view reason);
 
   const DecodeOptions& options_;
+  // Why every span is rejected when the x-project-name header is not UTF-8; else empty.
+  std::string project_header_error_;
   DecodedBatch batch_;
   size_t added_ = 0;
 };

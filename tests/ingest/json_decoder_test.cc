@@ -359,6 +359,16 @@ TEST(DecodeJsonTest, ProjectComesFromHeaderThenResourceThenDefault) {
   EXPECT_EQ(DecodeOne(with_project, options).project, "h");
 }
 
+TEST(DecodeJsonTest, ProjectHeaderThatIsNotUtf8RejectsTheSpan) {
+  DecodeOptions options;
+  options.project_header = "\xc0\xaf";  // overlong '/'
+  Result<DecodedBatch> batch = DecodeJson(RequestJson(SpanJson()), options);
+  ASSERT_THAT(batch, IsOk());
+  EXPECT_TRUE(batch->spans.empty());
+  ASSERT_EQ(batch->rejected.size(), 1u);
+  EXPECT_EQ(batch->rejected[0].reason, "project (x-project-name header) is not valid UTF-8");
+}
+
 TEST(DecodeJsonTest, GenAiAttributesAreMapped) {
   const Span span = DecodeOne(RequestJson(
       SpanJson("eee19b7ec3c1b174",

@@ -354,6 +354,21 @@ TEST(DecodeProtobufTest, ProjectComesFromHeaderThenResourceThenDefault) {
   EXPECT_EQ(batch->spans[0].project, "from-header");
 }
 
+TEST(DecodeProtobufTest, ProjectHeaderThatIsNotUtf8RejectsEverySpanNamingIt) {
+  Request r;
+  AddSpan(&r, 1);
+  AddSpan(&r, 2);
+  DecodeOptions options;
+  options.project_header = "caf\xe9";
+  Result<DecodedBatch> batch = Decode(r, options);
+  ASSERT_THAT(batch, IsOk());
+  EXPECT_TRUE(batch->spans.empty());
+  EXPECT_EQ(batch->rejected_count, 2u);
+  ASSERT_EQ(batch->rejected.size(), 2u);
+  EXPECT_EQ(batch->rejected[1].index, 1u);
+  EXPECT_EQ(batch->rejected[1].reason, "project (x-project-name header) is not valid UTF-8");
+}
+
 TEST(DecodeProtobufTest, OpenInferenceAttributesAreMapped) {
   Request r;
   pb_trace::Span* s = AddSpan(&r);

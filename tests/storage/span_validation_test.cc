@@ -113,6 +113,26 @@ TEST(ValidateSpanTest, RejectsEachProblemNamingIt) {
   }
 }
 
+// Utf8Check::kAlreadyChecked skips exactly the UTF-8 checks: every other problem is still found.
+TEST(ValidateSpanTest, AlreadyCheckedUtf8SkipsOnlyTheUtf8Checks) {
+  int utf8_cases = 0;
+  for (const InvalidCase& c : InvalidCases()) {
+    Span s = MakeFullSpan(1, 1, kBaseTime);
+    c.mutate(s);
+    const Status checked = ValidateSpan(s, SpanLimits{}, Utf8Check::kCheck);
+    ASSERT_FALSE(checked.ok()) << c.what;
+    if (checked.message().find("UTF-8") != std::string::npos) {
+      ++utf8_cases;
+      EXPECT_THAT(ValidateSpan(s, SpanLimits{}, Utf8Check::kAlreadyChecked), IsOk()) << c.what;
+    } else {
+      EXPECT_THAT(ValidateSpan(s, SpanLimits{}, Utf8Check::kAlreadyChecked),
+                  IsError(Status::Code::kInvalidArgument, c.reason))
+          << c.what;
+    }
+  }
+  EXPECT_GE(utf8_cases, 8);
+}
+
 TEST(ValidateSpanTest, AcceptsValuesAtTheLimits) {
   Span s = MakeFullSpan(1, 1, kBaseTime);
   s.end_unix_nano = s.start_unix_nano;
