@@ -19,7 +19,8 @@ enum class Column : uint8_t {
   kCompletionTokens = 8,  // uint32
   kTotalTokens = 9,       // uint32
   kCostMicros = 10,       // int64 micro-USD from `llm.cost.total`, -1 = none
-  kSpanHash = 11,         // uint64 hash of (trace id, span id)
+  kSpanHash = 11,         // uint64 hash of (trace id, span id); derived, not stored, in blocks
+                          // sealed since 2026-12
   kTraceId = 12,          // 16 bytes per row
   kSpanId = 13,           // 8 bytes per row
   kParentSpanId = 14,     // 8 bytes per row, all zero = root

@@ -1,6 +1,8 @@
 #include "storage/internal/block_reader.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <map>
 #include <optional>
 
@@ -10,6 +12,7 @@
 #include "storage/internal/block_rollup.h"
 #include "storage/internal/record_codec.h"
 #include "storage/internal/record_pack.h"
+#include "storage/internal/span_hash.h"
 #include "storage/schema/roost_generated.h"
 
 namespace roost::internal {
@@ -171,6 +174,15 @@ Status BlockReader::ReadColumns(const BlockInfo& info, ColumnSet columns, Column
                      statuses.data(), /*sorted_input=*/true);
   const std::string where = BlockName(info.key);
   for (size_t i = 0; i < missing.size(); ++i) {
+    if (statuses[i].IsNotFound() && missing[i] == Column::kSpanHash) {
+      // Not stored since 2026-12 (it is a function of the id columns): derived, then cached.
+      Result<std::shared_ptr<const ColumnChunkData>> derived = DeriveSpanHashes(info);
+      if (!derived.ok()) return derived.status();
+      (*derived)->Fill(view);
+      cache_->Put(info.key.block, Column::kSpanHash, *derived);
+      keep->push_back(std::move(*derived));
+      continue;
+    }
     if (statuses[i].IsNotFound() && missing[i] >= kFirstOptionalColumn) {
       // A block sealed before this column existed: its spans carried none of it.
       std::shared_ptr<const ColumnChunkData> zeros = ColumnChunkData::Zeros(missing[i], info.rows);
@@ -192,6 +204,25 @@ Status BlockReader::ReadColumns(const BlockInfo& info, ColumnSet columns, Column
     keep->push_back(std::move(*chunk));
   }
   return Status::OK();
+}
+
+Result<std::shared_ptr<const ColumnChunkData>> BlockReader::DeriveSpanHashes(
+    const BlockInfo& info) const {
+  ColumnView ids;
+  std::vector<std::shared_ptr<const ColumnChunkData>> keep;
+  if (Status s = ReadColumns(info, {Column::kTraceId, Column::kSpanId}, &ids, &keep); !s.ok()) {
+    return s;
+  }
+  std::vector<uint64_t> hashes(info.rows);
+  std::array<uint8_t, 16> trace;
+  std::array<uint8_t, 8> span;
+  for (size_t r = 0; r < info.rows; ++r) {
+    std::memcpy(trace.data(), ids.trace_id + 16 * r, 16);
+    std::memcpy(span.data(), ids.span_id + 8 * r, 8);
+    hashes[r] = SpanHash(trace, span);
+  }
+  return ColumnChunkData::Decode(EncodeColumnChunk(Column::kSpanHash, hashes.data(), info.rows),
+                                 Column::kSpanHash, info.rows, BlockName(info.key));
 }
 
 Result<std::vector<Span>> BlockReader::ReadSpans(const BlockInfo& info,

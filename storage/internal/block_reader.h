@@ -80,6 +80,9 @@ class BlockReader {
                                         const std::string& where) const;
 
  private:
+  // The kSpanHash column of a block sealed without it, computed from its id columns.
+  Result<std::shared_ptr<const ColumnChunkData>> DeriveSpanHashes(const BlockInfo& info) const;
+
   rocksdb::ReadOptions Options() const;
 
   const StoreDb& db_;

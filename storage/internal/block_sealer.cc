@@ -145,8 +145,7 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   u32(Column::kReasoningTokens, [](const RowData& r) { return r.reasoning_tokens; });
   u32(Column::kCompletionAudioTokens, [](const RowData& r) { return r.completion_audio_tokens; });
   {
-    auto v = Gather<uint64_t>(rows, order, [](const RowData& r) { return r.hash; });
-    PutColumn(batch, db, key, Column::kSpanHash, v.data(), rn);
+    // No kSpanHash chunk: readers derive it from the id columns (BlockReader).
     auto refs = Gather<uint64_t>(rows, order, [](const RowData& r) { return r.ref; });
     PutColumn(batch, db, key, Column::kRecordRef, refs.data(), rn);
   }
