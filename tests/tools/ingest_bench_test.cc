@@ -1,7 +1,9 @@
 #include "tools/roost/ingest_bench.h"
 
 #include <atomic>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -64,6 +66,42 @@ class IngestBenchTest : public ::testing::Test {
     return RunIngestBench(o, [](const IngestBenchInterval&) {});
   }
 
+  // Requests after the first `templates` are copies with new ids: `acknowledged` are `spans`
+  // distinct ids, every one stored once, and each trace keeps its tree (every parent is a span
+  // of the same trace).
+  void ExpectStoredOnceWithTrees(const std::vector<AcknowledgedSpan>& acknowledged, size_t spans) {
+    ASSERT_EQ(acknowledged.size(), spans);
+    std::set<std::pair<TraceId, SpanId>> distinct;
+    std::set<TraceId> traces;
+    for (const AcknowledgedSpan& a : acknowledged) {
+      distinct.insert({a.trace_id, a.span_id});
+      traces.insert(a.trace_id);
+    }
+    EXPECT_EQ(distinct.size(), spans);
+    Result<SpanVerification> v = VerifyAcknowledgedSpans(*store_, acknowledged);
+    ASSERT_THAT(v, IsOk());
+    EXPECT_TRUE(v->ok());
+    EXPECT_EQ(v->found, spans);
+    ASSERT_THAT(store_->Flush(), IsOk());
+    EXPECT_EQ(testing::ProjectSpanCount(*store_, "default"), spans);
+    size_t children = 0;
+    size_t stored = 0;
+    for (const TraceId& trace : traces) {
+      Result<std::vector<Span>> got = store_->GetTrace(trace);
+      ASSERT_THAT(got, IsOk());
+      std::set<SpanId> ids;
+      for (const Span& s : *got) ids.insert(s.span_id);
+      for (const Span& s : *got) {
+        if (!s.parent_span_id) continue;
+        ++children;
+        EXPECT_TRUE(ids.count(*s.parent_span_id)) << "orphan in trace " << trace.ToHex();
+      }
+      stored += got->size();
+    }
+    EXPECT_EQ(stored, spans);
+    EXPECT_GT(children, spans / 2);
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<SpanStore> store_;
   std::unique_ptr<api::HttpServer> server_;
@@ -109,6 +147,35 @@ TEST_F(IngestBenchTest, JsonGzipRequestsWithProjectAndApiKeyAreStored) {
   EXPECT_EQ(v->found, 2000u);
   ASSERT_THAT(store_->Flush(), IsOk());
   EXPECT_EQ(testing::ProjectSpanCount(*store_, "bench"), 2000u);
+}
+
+TEST_F(IngestBenchTest, TemplateCopiesAreStoredAsNewSpansWithTheirTreesProtobuf) {
+  StartServer();
+  IngestBenchOptions o = Options(7000);  // ~14 requests of up to 512 spans (traces kept whole)
+  o.templates = 3;
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->spans, 7000u);
+  EXPECT_EQ(r->errors, 0u);
+  // All but the 3 templates and the one or two fresh requests that end the budget.
+  EXPECT_GE(r->copied_requests, 9u);
+  EXPECT_LE(r->copied_requests + 3, r->requests);
+  ExpectStoredOnceWithTrees(r->acknowledged, 7000);
+}
+
+TEST_F(IngestBenchTest, TemplateCopiesAreStoredAsNewSpansWithTheirTreesJson) {
+  StartServer();
+  IngestBenchOptions o = Options(3000);
+  o.encoding = OtlpEncoding::kJson;
+  o.batch = 250;
+  o.templates = 2;
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->spans, 3000u);
+  EXPECT_EQ(r->errors, 0u);
+  EXPECT_GE(r->copied_requests, 9u);
+  EXPECT_LE(r->copied_requests + 2, r->requests);
+  ExpectStoredOnceWithTrees(r->acknowledged, 3000);
 }
 
 TEST_F(IngestBenchTest, WrongApiKeyCountsErrorsByStatus) {

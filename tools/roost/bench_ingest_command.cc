@@ -31,6 +31,7 @@ struct BenchIngestFlags {
   uint64_t seed = 1;
   bool json = false;
   std::string verify_data;
+  size_t templates = IngestBenchOptions{}.templates;
 };
 
 // NaN (no sample) prints as JSON null.
@@ -54,6 +55,7 @@ void PrintSummary(const BenchIngestFlags& f, const IngestBenchResult& r,
         {"concurrency", f.concurrency},
         {"spans", r.spans},
         {"requests", r.requests},
+        {"copied_requests", r.copied_requests},
         {"seconds", r.seconds},
         {"spans_per_second", r.spans_per_second()},
         {"p50_ms", Number(r.p50_ms)},
@@ -80,6 +82,10 @@ void PrintSummary(const BenchIngestFlags& f, const IngestBenchResult& r,
       r.seconds, r.spans_per_second(), r.p50_ms, r.p99_ms,
       static_cast<unsigned long long>(r.errors), static_cast<unsigned long long>(r.retries_503),
       static_cast<unsigned long long>(r.rejected_spans));
+  if (r.copied_requests > 0) {
+    std::printf("  %llu of the requests were copies of the first %zu under new ids (--templates)\n",
+                static_cast<unsigned long long>(r.copied_requests), f.templates);
+  }
   for (const auto& [cause, count] : r.errors_by_status) {
     std::printf("  errors %s: %llu\n", cause.c_str(), static_cast<unsigned long long>(count));
   }
@@ -114,6 +120,7 @@ IngestBenchOptions ToOptions(const BenchIngestFlags& f) {
   o.api_key = f.api_key;
   o.project = f.project;
   o.seed = f.seed;
+  o.templates = f.templates;
   // Fresh ids on every run: the server's de-duplication must not make the figure look better.
   o.id_salt = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   o.keep_acknowledged_ids = !f.verify_data.empty();
@@ -169,6 +176,10 @@ void AddBenchCommand(CLI::App& app) {
   cmd->add_option("--api-key", f->api_key, "Authorization: Bearer KEY");
   cmd->add_option("--project", f->project, "x-project-name header");
   cmd->add_option("--seed", f->seed, "Traffic shape seed (ids are fresh on every run)");
+  cmd->add_option("--templates", f->templates,
+                  "Generate this many requests, then send copies of them with fresh ids (cheap "
+                  "for the load generator); 0: generate every request")
+      ->capture_default_str();
   cmd->add_flag("--json", f->json, "Print the result as one JSON object");
   cmd->add_option("--verify-data", f->verify_data,
                   "After the run, open this data dir (the target roost's) read-only and check that "

@@ -45,8 +45,8 @@ void GenerateIntoStore(const GenFlags& f, workload::SpanGenerator& gen) {
   StoreOptions options;
   options.path = f.data;
   options.sync = f.sync;
-  options.max_queued_spans = std::max(
-      options.max_queued_spans, static_cast<size_t>(std::max(1, f.threads)) * (f.batch + 1));
+  options.max_queued_spans = std::max(options.max_queued_spans,
+                                      static_cast<size_t>(std::max(1, f.threads)) * (f.batch + 1));
   Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(options);
   if (!store.ok()) Fail(store.status().ToString());
   std::mutex gen_mu;

@@ -1,10 +1,12 @@
 #include "tools/roost/ingest_bench.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -38,6 +40,7 @@ constexpr size_t kMaxErrorBodyChars = 200;
 struct PreparedRequest {
   std::string body;
   size_t spans = 0;
+  bool copy = false;                  // a template's copy under new ids
   std::vector<AcknowledgedSpan> ids;  // with keep_acknowledged_ids
 };
 
@@ -102,37 +105,188 @@ class RequestBuffer {
   bool closed_ = false;                   // guarded by mu_
 };
 
+// Spans from workload::SpanGenerator rounds: one day of traffic each, ids salted by the round.
+class FreshSpans {
+ public:
+  explicit FreshSpans(const IngestBenchOptions& options) {
+    g_.seed = options.seed;
+    g_.days = 1.0;
+    g_.end_unix_nano = options.end_unix_nano;
+    if (!options.project.empty()) g_.project = options.project;
+    g_.id_salt = options.id_salt;
+  }
+
+  // The next `n` spans (n > 0); a new round generates min(`budget`, kSpansPerGenerator) spans.
+  void Next(size_t n, uint64_t budget, std::vector<Span>* spans) {
+    spans->clear();
+    if (generator_ && generator_->Next(n, spans) > 0) return;
+    if (generator_) ++g_.id_salt;
+    g_.total_spans = std::clamp<uint64_t>(budget, 1, kSpansPerGenerator);
+    generator_ = std::make_unique<workload::SpanGenerator>(g_);
+    generator_->Next(n, spans);
+  }
+
+ private:
+  workload::GeneratorOptions g_;
+  std::unique_ptr<workload::SpanGenerator> generator_;
+};
+
+// Where a span's ids are in an encoded body; parent is npos for a root.
+struct IdSlots {
+  size_t trace = 0;
+  size_t span = 0;
+  size_t parent = std::string::npos;
+};
+
+// An encoded request kept to be sent again under other ids.
+struct RequestTemplate {
+  std::string body;       // before any gzip
+  std::vector<Span> ids;  // each span's trace, span and parent ids (only those are set)
+  std::vector<IdSlots> slots;
+};
+
+std::string IdText(const uint8_t* bytes, size_t n, OtlpEncoding encoding) {
+  if (encoding == OtlpEncoding::kProtobuf)
+    return std::string(reinterpret_cast<const char*>(bytes), n);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
+    hex[2 * i] = kHex[bytes[i] >> 4];
+    hex[2 * i + 1] = kHex[bytes[i] & 15];
+  }
+  return hex;
+}
+
+// The body of `spans` as a template, or nullopt when some span's ids are not found where the
+// encoders write them: within the span's message, the trace id just before the span id and the
+// parent id just after it. (Spans are grouped by resource and scope in the body, in order within
+// a group; span ids are unique.)
+std::optional<RequestTemplate> MakeTemplate(const std::string& body, const std::vector<Span>& spans,
+                                            OtlpEncoding encoding) {
+  // Most bytes a message's other fields put between a span's ids.
+  constexpr size_t kMaxGap = 64;
+  RequestTemplate t;
+  t.slots.reserve(spans.size());
+  t.ids.reserve(spans.size());
+  size_t cursor = 0;
+  for (const Span& s : spans) {
+    const std::string span_text = IdText(s.span_id.bytes.data(), 8, encoding);
+    IdSlots slots;
+    slots.span = body.find(span_text, cursor);
+    if (slots.span == std::string::npos) slots.span = body.find(span_text);
+    if (slots.span == std::string::npos) return std::nullopt;
+    cursor = slots.span + span_text.size();
+    const std::string trace_text = IdText(s.trace_id.bytes.data(), 16, encoding);
+    slots.trace = body.rfind(trace_text, slots.span);
+    if (slots.trace == std::string::npos ||
+        slots.span - slots.trace > trace_text.size() + kMaxGap) {
+      return std::nullopt;
+    }
+    if (s.parent_span_id) {
+      slots.parent = body.find(IdText(s.parent_span_id->bytes.data(), 8, encoding), cursor);
+      if (slots.parent == std::string::npos ||
+          slots.parent - cursor > kMaxGap + s.trace_state.size()) {
+        return std::nullopt;
+      }
+    }
+    Span& ids = t.ids.emplace_back();
+    ids.trace_id = s.trace_id;
+    ids.span_id = s.span_id;
+    ids.parent_span_id = s.parent_span_id;
+    t.slots.push_back(slots);
+  }
+  t.body = body;
+  return t;
+}
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// `t`'s body with every id XORed with masks drawn from (salt, pass): trace ids with one 16-byte
+// mask, span and parent ids with one 8-byte mask, so a parent still names its parent.
+PreparedRequest Patch(const RequestTemplate& t, uint64_t salt, uint64_t pass, OtlpEncoding encoding,
+                      bool keep_ids) {
+  uint64_t state = salt ^ (pass * 0xd1b54a32d192ed03ULL);
+  std::array<uint8_t, 16> trace_mask;
+  std::array<uint8_t, 8> span_mask;
+  for (size_t i = 0; i < 16; i += 8) {
+    const uint64_t m = SplitMix64(&state);
+    std::memcpy(trace_mask.data() + i, &m, 8);
+  }
+  const uint64_t m = SplitMix64(&state);
+  std::memcpy(span_mask.data(), &m, 8);
+  auto masked = [](auto id, const auto& mask) {
+    for (size_t i = 0; i < id.size(); ++i) id[i] ^= mask[i];
+    return id;
+  };
+  PreparedRequest r;
+  r.body = t.body;
+  r.spans = t.ids.size();
+  if (keep_ids) r.ids.reserve(t.ids.size());
+  auto put = [&](size_t at, const auto& id) {
+    const std::string text = IdText(id.data(), id.size(), encoding);
+    r.body.replace(at, text.size(), text);
+  };
+  for (size_t i = 0; i < t.ids.size(); ++i) {
+    const Span& ids = t.ids[i];
+    TraceId trace;
+    trace.bytes = masked(ids.trace_id.bytes, trace_mask);
+    SpanId span;
+    span.bytes = masked(ids.span_id.bytes, span_mask);
+    put(t.slots[i].trace, trace.bytes);
+    put(t.slots[i].span, span.bytes);
+    if (ids.parent_span_id) put(t.slots[i].parent, masked(ids.parent_span_id->bytes, span_mask));
+    if (keep_ids) r.ids.push_back({trace, span});
+  }
+  return r;
+}
+
 // Generates, encodes and (optionally) compresses requests into `buffer` until the span budget is
-// spent or the buffer is closed. Runs on its own thread.
+// spent or the buffer is closed; after options.templates requests, copies of them under new ids
+// (IngestBenchOptions::templates). Runs on its own thread.
 void ProduceRequests(const IngestBenchOptions& options, RequestBuffer& buffer) {
-  workload::GeneratorOptions g;
-  g.seed = options.seed;
-  g.days = 1.0;
-  g.end_unix_nano = options.end_unix_nano;
-  if (!options.project.empty()) g.project = options.project;
+  FreshSpans fresh(options);
+  std::vector<RequestTemplate> templates;
+  size_t made = 0;  // requests generated, templates or not
+  uint64_t pass = 0;
+  size_t next = 0;  // the template to copy next
   uint64_t remaining = options.spans > 0 ? options.spans : std::numeric_limits<uint64_t>::max();
   std::vector<Span> spans;
-  // Each generator round ends when its total is spent; every request consumes spans, so both
-  // loops are bounded by the span budget (or by Close()).
-  for (uint64_t round = 0; remaining > 0; ++round) {
-    g.id_salt = options.id_salt + round;
-    g.total_spans = std::min(remaining, kSpansPerGenerator);
-    remaining -= g.total_spans;
-    workload::SpanGenerator generator(g);
-    for (;;) {
-      spans.clear();
-      if (generator.Next(options.batch, &spans) == 0) break;
-      PreparedRequest r;
+  // Every request consumes at least one span of the budget (or Close() ends the loop).
+  while (remaining > 0) {
+    PreparedRequest r;
+    const bool copy =
+        made >= options.templates && !templates.empty() && templates[next].ids.size() <= remaining;
+    if (copy) {
+      if (next == 0) ++pass;
+      r = Patch(templates[next], options.id_salt, pass, options.encoding,
+                options.keep_acknowledged_ids);
+      r.copy = true;
+      next = (next + 1) % templates.size();
+    } else {
+      fresh.Next(static_cast<size_t>(std::min<uint64_t>(remaining, options.batch)), remaining,
+                 &spans);
+      if (spans.empty()) break;
       r.spans = spans.size();
       r.body = options.encoding == OtlpEncoding::kJson ? ingest::EncodeJson(spans)
                                                        : ingest::EncodeProtobuf(spans);
-      if (options.gzip) r.body = GzipCompress(r.body);
+      if (made++ < options.templates) {
+        if (std::optional<RequestTemplate> t = MakeTemplate(r.body, spans, options.encoding)) {
+          templates.push_back(std::move(*t));
+        }
+      }
       if (options.keep_acknowledged_ids) {
         r.ids.reserve(spans.size());
         for (const Span& s : spans) r.ids.push_back({s.trace_id, s.span_id});
       }
-      if (!buffer.Push(std::move(r))) return;
     }
+    remaining -= r.spans;
+    if (options.gzip) r.body = GzipCompress(r.body);
+    if (!buffer.Push(std::move(r))) return;
   }
   buffer.Finish();
 }
@@ -140,9 +294,10 @@ void ProduceRequests(const IngestBenchOptions& options, RequestBuffer& buffer) {
 // Outcomes, overall and for the current interval. Thread-safe.
 class BenchCounters {
  public:
-  void AddSuccess(double latency_ms, size_t spans, uint64_t rejected,
+  void AddSuccess(double latency_ms, size_t spans, bool copy, uint64_t rejected,
                   std::vector<AcknowledgedSpan>* ids) {
     std::lock_guard lock(mu_);
+    if (copy) ++result_.copied_requests;
     const uint64_t acknowledged = spans - std::min<uint64_t>(spans, rejected);
     interval_latency_.Add(latency_ms);
     total_latency_.Add(latency_ms);
@@ -230,7 +385,8 @@ void SendRequest(const IngestBenchOptions& options, const std::string& path,
     }
     if (reply->status >= 200 && reply->status < 300) {
       const bool json = reply->content_type.find("json") != std::string::npos;
-      counters.AddSuccess(ms, request.spans, RejectedSpansOf(reply->body, json), &request.ids);
+      counters.AddSuccess(ms, request.spans, request.copy, RejectedSpansOf(reply->body, json),
+                          &request.ids);
       return;
     }
     if (reply->status == 503 && attempt < options.max_retries_503) {

@@ -20,8 +20,8 @@
 #include "storage/span_store.h"
 #include "tools/roost/api_source.h"
 #include "tools/roost/commands.h"
-#include "tools/roost/query_json_reader.h"
 #include "tools/roost/pricing_flag.h"
+#include "tools/roost/query_json_reader.h"
 #include "tools/roost/store_flags.h"
 
 namespace roost::cli {
