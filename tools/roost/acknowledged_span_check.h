@@ -23,9 +23,9 @@ struct SpanVerification {
   bool ok() const { return missing == 0 && unexpected == 0; }
 };
 
-// Reads every acknowledged trace back with SpanStore::GetTrace and compares its span ids with the
-// acknowledged ones, from two threads. Returns the first read error other than kNotFound (a trace
-// with no span stored counts all its spans missing). Thread-safe as GetTrace is.
+// Compares the acknowledged spans with the stored ones, trace by trace, in one scan of the trace
+// and span id columns of every project (open and sealed blocks). Returns the first read error.
+// Thread-safe as Scan is.
 [[nodiscard]] Result<SpanVerification> VerifyAcknowledgedSpans(
     const SpanStore& store, std::vector<AcknowledgedSpan> acknowledged);
 
