@@ -40,17 +40,25 @@ Response TraceIngestHandler::Handle(const Request& request) const {
   Result<ingest::ContentEncoding> encoding =
       ingest::ParseContentEncoding(request.Header("content-encoding"));
   if (!encoding.ok()) return ErrorResponse(415, encoding.status().message());
-  Result<std::string> body =
-      ingest::Decompress(request.body, *encoding, options_.max_decompressed_bytes);
-  if (!body.ok()) {
-    const bool too_big = body.status().message().find("limit") != std::string::npos;
-    return ErrorResponse(too_big ? 413 : 400, body.status().message());
+  // A plain body is decoded where it is; only a compressed one is inflated into `inflated`.
+  std::string inflated;
+  std::string_view body = request.body;
+  if (*encoding != ingest::ContentEncoding::kIdentity ||
+      body.size() > options_.max_decompressed_bytes) {
+    Result<std::string> out =
+        ingest::Decompress(request.body, *encoding, options_.max_decompressed_bytes);
+    if (!out.ok()) {
+      const bool too_big = out.status().message().find("limit") != std::string::npos;
+      return ErrorResponse(too_big ? 413 : 400, out.status().message());
+    }
+    inflated = std::move(*out);
+    body = inflated;
   }
   ingest::DecodeOptions decode;
   decode.project_header = std::string(request.Header("x-project-name"));
   Result<ingest::DecodedBatch> batch = format == BodyFormat::kProtobuf
-                                           ? ingest::DecodeProtobuf(*body, decode)
-                                           : ingest::DecodeJson(*body, decode);
+                                           ? ingest::DecodeProtobuf(body, decode)
+                                           : ingest::DecodeJson(body, decode);
   if (!batch.ok()) return ErrorResponse(400, batch.status().message());
 
   uint64_t rejected = batch->rejected_count;
