@@ -138,23 +138,25 @@ struct IdSlots {
   size_t parent = std::string::npos;
 };
 
+// A span's ids, as a template holds them.
+struct TemplateIds {
+  TraceId trace;
+  SpanId span;
+  std::optional<SpanId> parent;
+};
+
 // An encoded request kept to be sent again under other ids.
 struct RequestTemplate {
-  std::string body;       // before any gzip
-  std::vector<Span> ids;  // each span's trace, span and parent ids (only those are set)
+  std::string body;  // before any gzip
+  std::vector<TemplateIds> ids;
   std::vector<IdSlots> slots;
 };
 
-std::string IdText(const uint8_t* bytes, size_t n, OtlpEncoding encoding) {
-  if (encoding == OtlpEncoding::kProtobuf)
-    return std::string(reinterpret_cast<const char*>(bytes), n);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    hex[2 * i] = kHex[bytes[i] >> 4];
-    hex[2 * i + 1] = kHex[bytes[i] & 15];
-  }
-  return hex;
+// An id as the body holds it: raw bytes in protobuf, lowercase hex in JSON.
+template <typename Id>
+std::string IdText(const Id& id, OtlpEncoding encoding) {
+  if (encoding == OtlpEncoding::kJson) return id.ToHex();
+  return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
 }
 
 // The body of `spans` as a template, or nullopt when some span's ids are not found where the
@@ -170,29 +172,26 @@ std::optional<RequestTemplate> MakeTemplate(const std::string& body, const std::
   t.ids.reserve(spans.size());
   size_t cursor = 0;
   for (const Span& s : spans) {
-    const std::string span_text = IdText(s.span_id.bytes.data(), 8, encoding);
+    const std::string span_text = IdText(s.span_id, encoding);
     IdSlots slots;
     slots.span = body.find(span_text, cursor);
     if (slots.span == std::string::npos) slots.span = body.find(span_text);
     if (slots.span == std::string::npos) return std::nullopt;
     cursor = slots.span + span_text.size();
-    const std::string trace_text = IdText(s.trace_id.bytes.data(), 16, encoding);
+    const std::string trace_text = IdText(s.trace_id, encoding);
     slots.trace = body.rfind(trace_text, slots.span);
     if (slots.trace == std::string::npos ||
         slots.span - slots.trace > trace_text.size() + kMaxGap) {
       return std::nullopt;
     }
     if (s.parent_span_id) {
-      slots.parent = body.find(IdText(s.parent_span_id->bytes.data(), 8, encoding), cursor);
+      slots.parent = body.find(IdText(*s.parent_span_id, encoding), cursor);
       if (slots.parent == std::string::npos ||
           slots.parent - cursor > kMaxGap + s.trace_state.size()) {
         return std::nullopt;
       }
     }
-    Span& ids = t.ids.emplace_back();
-    ids.trace_id = s.trace_id;
-    ids.span_id = s.span_id;
-    ids.parent_span_id = s.parent_span_id;
+    t.ids.push_back({s.trace_id, s.span_id, s.parent_span_id});
     t.slots.push_back(slots);
   }
   t.body = body;
@@ -220,7 +219,7 @@ PreparedRequest Patch(const RequestTemplate& t, uint64_t salt, uint64_t pass, Ot
   const uint64_t m = SplitMix64(&state);
   std::memcpy(span_mask.data(), &m, 8);
   auto masked = [](auto id, const auto& mask) {
-    for (size_t i = 0; i < id.size(); ++i) id[i] ^= mask[i];
+    for (size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] ^= mask[i];
     return id;
   };
   PreparedRequest r;
@@ -228,18 +227,16 @@ PreparedRequest Patch(const RequestTemplate& t, uint64_t salt, uint64_t pass, Ot
   r.spans = t.ids.size();
   if (keep_ids) r.ids.reserve(t.ids.size());
   auto put = [&](size_t at, const auto& id) {
-    const std::string text = IdText(id.data(), id.size(), encoding);
+    const std::string text = IdText(id, encoding);
     r.body.replace(at, text.size(), text);
   };
   for (size_t i = 0; i < t.ids.size(); ++i) {
-    const Span& ids = t.ids[i];
-    TraceId trace;
-    trace.bytes = masked(ids.trace_id.bytes, trace_mask);
-    SpanId span;
-    span.bytes = masked(ids.span_id.bytes, span_mask);
-    put(t.slots[i].trace, trace.bytes);
-    put(t.slots[i].span, span.bytes);
-    if (ids.parent_span_id) put(t.slots[i].parent, masked(ids.parent_span_id->bytes, span_mask));
+    const TemplateIds& ids = t.ids[i];
+    const TraceId trace = masked(ids.trace, trace_mask);
+    const SpanId span = masked(ids.span, span_mask);
+    put(t.slots[i].trace, trace);
+    put(t.slots[i].span, span);
+    if (ids.parent) put(t.slots[i].parent, masked(*ids.parent, span_mask));
     if (keep_ids) r.ids.push_back({trace, span});
   }
   return r;
