@@ -362,6 +362,7 @@ StoreStats SpanStore::Impl::Stats() const {
   s.committed_spans = committed_spans_.load();
   s.duplicate_spans = duplicate_spans_.load();
   s.rejected_spans = rejected_spans_.load();
+  s.direct_writes = db_->direct_writes();
   {
     std::lock_guard lock(queue_mu_);
     s.queued_spans = queued_spans_;

@@ -49,6 +49,12 @@ struct StoreOptions {
   // Higher is smaller on disk and slower to write; 1-3 keeps ingest fast. 2 stores 2.6% fewer
   // bytes than 1 for 2% more compression time (bench/RESULTS.md, BM_PageCompression).
   int page_compression_level = 2;
+  // RocksDB flushes and compactions write their files with O_DIRECT, from RocksDB's own reused
+  // buffers, instead of copying every byte into the page cache (where fresh pages can cost more
+  // than the copy: half of `roost gen`'s kernel time on the project's VM, bench/RESULTS.md). Used
+  // only when a probe at open finds that the data dir's filesystem takes O_DIRECT writes (tmpfs,
+  // for one, does not); StoreStats::direct_writes says which. The WAL is written as before.
+  bool direct_writes = true;
   SpanLimits limits;
 };
 
@@ -169,6 +175,8 @@ struct StoreStats {
   uint64_t record_bytes = 0;     // full span records (payload pages)
   uint64_t index_bytes = 0;      // trace and session indexes, aggregates, dictionaries
   uint64_t outbox_bytes = 0;     // replication queue
+  // Whether flushes and compactions write with O_DIRECT (StoreOptions::direct_writes).
+  bool direct_writes = false;
 };
 
 // The span store: durable, idempotent on (trace id, span id), columnar. A thin facade over the

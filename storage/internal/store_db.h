@@ -54,6 +54,9 @@ class StoreDb {
   rocksdb::ColumnFamilyHandle* cf(Family f) const { return handles_[f]; }
   const std::string& path() const { return path_; }
   bool read_only() const { return read_only_; }
+  // Whether RocksDB writes SST files with O_DIRECT (StoreOptions::direct_writes, when the probe
+  // found the filesystem takes it).
+  bool direct_writes() const { return direct_writes_; }
 
  private:
   StoreDb() = default;
@@ -63,7 +66,12 @@ class StoreDb {
   std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> handles_{};
   std::string path_;
   bool read_only_ = false;
+  bool direct_writes_ = false;
 };
+
+// Whether `dir`'s filesystem accepts an O_DIRECT write: creates, writes one aligned block to and
+// removes a probe file in `dir` (which must exist). tmpfs, for one, refuses O_DIRECT opens.
+bool DirectWritesWork(const std::string& dir);
 
 // Converts a RocksDB status, prefixing `context` to the message.
 Status FromRocks(const rocksdb::Status& s, std::string_view context);
