@@ -122,9 +122,9 @@ Status SpanStore::Impl::ScanView(const ReadView& view, const ScanRequest& reques
     if (Status s = block->ForEachView(rows, request.columns, on_rows); !s.ok()) return s;
   }
   BlockReader reader(*db_, &column_cache_, view.snapshot, &rollup_cache_);
-  BlockReader::BlockScan scan{*project,        request.from_unix_nano, request.to_unix_nano,
-                              request.columns, request.shard,          request.shards,
-                              request.rollup_granularity, request.accept_rollup};
+  BlockReader::BlockScan scan{
+      *project,      request.from_unix_nano, request.to_unix_nano,       request.columns,
+      request.shard, request.shards,         request.rollup_granularity, request.accept_rollup};
   return reader.ForEachBlockOrRollup(
       scan, view.skip, [&](const BlockInfo&, const ColumnView& v) { return on_rows(v); },
       on_rollup);

@@ -197,9 +197,10 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
   const bool direct = options.direct_writes && !options.read_only && DirectWritesWork(options.path);
   db_options.use_direct_io_for_flush_and_compaction = direct;
   if (options.direct_writes && !options.read_only && !direct) {
-    spdlog::info("data dir {}: its filesystem refuses O_DIRECT writes; RocksDB writes its files "
-                 "through the page cache",
-                 options.path);
+    spdlog::info(
+        "data dir {}: its filesystem refuses O_DIRECT writes; RocksDB writes its files "
+        "through the page cache",
+        options.path);
   }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

@@ -19,9 +19,9 @@ void RoundTripThroughFlushAndCompaction(const StoreOptions& options, bool expect
   std::vector<Span> spans;
   for (uint64_t t = 0; t < 3; ++t) {
     for (uint64_t s = 0; s < 4; ++s) {
-      spans.push_back(MakeFullSpan(t + 1, t * 10 + s + 1,
-                                   kBaseTime + static_cast<int64_t>(t) * kHour +
-                                       static_cast<int64_t>(s) * kSecond));
+      spans.push_back(MakeFullSpan(
+          t + 1, t * 10 + s + 1,
+          kBaseTime + static_cast<int64_t>(t) * kHour + static_cast<int64_t>(s) * kSecond));
     }
   }
   {

@@ -17,6 +17,7 @@
 #include "tests/tools/tools_test_env.h"
 #include "tools/roost/acknowledged_span_check.h"
 #include "tools/roost/gzip_compress.h"
+#include "tools/roost/stored_count_check.h"
 
 namespace roost::cli {
 namespace {
@@ -258,6 +259,121 @@ TEST_F(IngestBenchTest, UnreachableTargetIsUnavailable) {
   server_.reset();  // closes the listening socket
   EXPECT_THAT(Run(o), ::roost::testing::StatusIs(Status::Code::kUnavailable,
                                                  HasSubstr("cannot connect to 127.0.0.1")));
+}
+
+TEST_F(IngestBenchTest, ProjectCountsOfRoostFrameTheAcknowledgedSpans) {
+  StartServer();
+  const IngestBenchOptions o = Options(3000);
+  const ProjectCount before = ReadProjectCount(o.target, "", "default", o.http);
+  ASSERT_TRUE(before.roost) << before.reason;
+  EXPECT_EQ(before.spans, 0u);
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->spans, 3000u);
+  const ProjectCount after = ReadProjectCount(o.target, "", "default", o.http);
+  ASSERT_TRUE(after.roost) << after.reason;
+  EXPECT_EQ(after.spans, 3000u);
+  const StoredCountCheck check{"default", before.spans, after.spans, r->spans, r->errors};
+  EXPECT_TRUE(check.exact());
+  EXPECT_THAT(check.Describe(), HasSubstr("exactly the 3000 acknowledged spans"));
+  // A second run on top (other ids): only what it adds counts.
+  IngestBenchOptions second = Options(1000);
+  second.id_salt = 999;
+  Result<IngestBenchResult> again = Run(second);
+  ASSERT_THAT(again, IsOk());
+  const ProjectCount third = ReadProjectCount(o.target, "", "default", o.http);
+  EXPECT_EQ(third.spans, 4000u);
+  EXPECT_TRUE((StoredCountCheck{"default", after.spans, third.spans, again->spans, 0}.exact()));
+  // Counting the first run's spans against the second run's acknowledgements is a mismatch.
+  const StoredCountCheck wrong{"default", before.spans, third.spans, again->spans, 0};
+  EXPECT_FALSE(wrong.exact());
+  EXPECT_FALSE(wrong.explained());
+  EXPECT_THAT(wrong.Describe(), HasSubstr("MISMATCH: roost stored 3000 more spans"));
+}
+
+TEST_F(IngestBenchTest, ProjectCountUsesTheApiKeyAndTheProject) {
+  api::AppOptions app;
+  app.api_key = "sekret";
+  StartServer(app);
+  IngestBenchOptions o = Options(600);
+  o.api_key = "sekret";
+  o.project = "bench-run";
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->spans, 600u);
+  const ProjectCount counted = ReadProjectCount(o.target, "sekret", "bench-run", o.http);
+  ASSERT_TRUE(counted.roost) << counted.reason;
+  EXPECT_EQ(counted.spans, 600u);
+  EXPECT_EQ(ReadProjectCount(o.target, "sekret", "default", o.http).spans, 0u);
+  const ProjectCount refused = ReadProjectCount(o.target, "", "bench-run", o.http);
+  EXPECT_FALSE(refused.roost);
+  EXPECT_THAT(refused.reason, HasSubstr("401"));
+}
+
+TEST_F(IngestBenchTest, OtherEndpointsAreNotTakenForRoost) {
+  // An OTLP endpoint whose web app answers every other path with its HTML page, as a single
+  // page application does.
+  StartServer({}, [](api::Handler inner) -> api::Handler {
+    return [inner](const api::Request& request) {
+      if (request.path == "/v1/traces") return inner(request);
+      api::Response page;
+      page.status = 200;
+      page.content_type = "text/html";
+      page.body = "<!doctype html><title>app</title>";
+      return page;
+    };
+  });
+  const IngestBenchOptions o = Options(10);
+  const ProjectCount html = ReadProjectCount(o.target, "", "default", o.http);
+  EXPECT_FALSE(html.roost);
+  EXPECT_THAT(html.reason, HasSubstr("other than roost's project list"));
+  HttpUrl closed = o.target;
+  server_->Stop(std::chrono::seconds(5));
+  server_.reset();
+  const ProjectCount unreachable = ReadProjectCount(closed, "", "default", o.http);
+  EXPECT_FALSE(unreachable.roost);
+  EXPECT_THAT(unreachable.reason, HasSubstr("127.0.0.1"));
+}
+
+TEST(StoredCountCheckTest, SaysHowTheCountsCompare) {
+  const StoredCountCheck fewer{"p", 100, 150, 60, 0};
+  EXPECT_FALSE(fewer.exact());
+  EXPECT_FALSE(fewer.explained());
+  EXPECT_THAT(fewer.Describe(), HasSubstr("MISMATCH: roost holds 10 fewer spans"));
+  const StoredCountCheck shrunk{"p", 100, 90, 5, 0};
+  EXPECT_FALSE(shrunk.exact());
+  EXPECT_THAT(shrunk.Describe(), HasSubstr("holds 15 fewer spans"));
+  const StoredCountCheck failed_but_stored{"p", 0, 70, 60, 2};
+  EXPECT_FALSE(failed_but_stored.exact());
+  EXPECT_TRUE(failed_but_stored.explained());
+  EXPECT_THAT(failed_but_stored.Describe(), HasSubstr("10 spans more than it acknowledged: 2"));
+  const StoredCountCheck prefixed{"p", 7, 7, 0, 0};
+  EXPECT_TRUE(prefixed.exact());
+}
+
+TEST_F(IngestBenchTest, ProjectCountIsReadBesideAProxyPrefix) {
+  // A proxy that serves roost under /prefix.
+  StartServer({}, [](api::Handler inner) -> api::Handler {
+    return [inner](const api::Request& request) {
+      constexpr std::string_view kPrefix = "/prefix";
+      if (!request.path.starts_with(kPrefix)) return api::ErrorResponse(404, "not under /prefix");
+      api::Request inside = request;
+      inside.path = request.path.substr(kPrefix.size());
+      return inner(inside);
+    };
+  });
+  IngestBenchOptions o = Options(500);
+  o.target.path = "/prefix/v1/traces";
+  Result<IngestBenchResult> r = Run(o);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->spans, 500u);
+  const ProjectCount counted = ReadProjectCount(o.target, "", "default", o.http);
+  ASSERT_TRUE(counted.roost) << counted.reason;
+  EXPECT_EQ(counted.spans, 500u);
+  o.target.path = "/";  // the projects route is then looked up at /api/v1/projects: a 404
+  const ProjectCount outside = ReadProjectCount(o.target, "", "default", o.http);
+  EXPECT_FALSE(outside.roost);
+  EXPECT_THAT(outside.reason, HasSubstr("answered 404"));
 }
 
 TEST(IngestBenchOptionsTest, NeedsExactlyOneOfSpansAndDuration) {

@@ -14,6 +14,7 @@
 #include "tools/roost/ingest_bench.h"
 #include "tools/roost/otlp_http_client.h"
 #include "tools/roost/store_flags.h"
+#include "tools/roost/stored_count_check.h"
 
 namespace roost::cli {
 namespace {
@@ -45,7 +46,8 @@ void PrintInterval(const IngestBenchInterval& i) {
 }
 
 void PrintSummary(const BenchIngestFlags& f, const IngestBenchResult& r,
-                  const std::optional<SpanVerification>& verification) {
+                  const std::optional<SpanVerification>& verification,
+                  const std::optional<StoredCountCheck>& counted) {
   if (f.json) {
     nlohmann::json out = {
         {"target", f.target},
@@ -66,6 +68,15 @@ void PrintSummary(const BenchIngestFlags& f, const IngestBenchResult& r,
         {"rejected_spans", r.rejected_spans},
         {"verified", verification ? nlohmann::json(verification->ok()) : nlohmann::json()},
     };
+    if (counted) {
+      out["stored_check"] = {{"project", counted->project},
+                             {"before", counted->before},
+                             {"after", counted->after},
+                             {"acknowledged", r.spans},
+                             {"exact", counted->exact()}};
+    } else {
+      out["stored_check"] = nullptr;
+    }
     if (verification) {
       out["verification"] = {{"acknowledged", verification->acknowledged},
                              {"found", verification->found},
@@ -90,6 +101,7 @@ void PrintSummary(const BenchIngestFlags& f, const IngestBenchResult& r,
     std::printf("  errors %s: %llu\n", cause.c_str(), static_cast<unsigned long long>(count));
   }
   for (const std::string& sample : r.error_samples) std::printf("  e.g. %s\n", sample.c_str());
+  if (counted) std::printf("%s\n", counted->Describe().c_str());
   if (verification) {
     std::printf(
         "verified: %llu of %llu acknowledged spans stored, %llu missing, %llu unexpected "
@@ -137,8 +149,27 @@ void RunBenchIngest(const BenchIngestFlags& f) {
                options.target.host.c_str(), static_cast<unsigned>(options.target.port),
                OtlpTracesPath(options.target).c_str(), f.encoding.c_str(), f.gzip ? "+gzip" : "",
                f.batch, f.concurrency);
+  // Against roost, the project's span count before and after tells whether exactly the
+  // acknowledged spans were stored (other OTLP endpoints have no such route).
+  const std::string project = options.project.empty() ? "default" : options.project;
+  const ProjectCount before =
+      ReadProjectCount(options.target, options.api_key, project, options.http);
+  if (before.roost) {
+    std::fprintf(stderr, "target is roost: project %s holds %llu spans before the run\n",
+                 project.c_str(), static_cast<unsigned long long>(before.spans));
+  } else {
+    std::fprintf(stderr, "no stored-span count check (the target is not roost: %s)\n",
+                 before.reason.c_str());
+  }
   Result<IngestBenchResult> result = RunIngestBench(options, PrintInterval);
   if (!result.ok()) Fail(result.status().message());
+  std::optional<StoredCountCheck> counted;
+  if (before.roost) {
+    const ProjectCount after =
+        ReadProjectCount(options.target, options.api_key, project, options.http);
+    if (!after.roost) Fail("cannot read roost's span count after the run: " + after.reason);
+    counted = StoredCountCheck{project, before.spans, after.spans, result->spans, result->errors};
+  }
   std::optional<SpanVerification> verification;
   if (!f.verify_data.empty()) {
     Result<SpanVerification> v =
@@ -146,9 +177,10 @@ void RunBenchIngest(const BenchIngestFlags& f) {
     if (!v.ok()) Fail("verification: " + v.status().message());
     verification = std::move(v).value();
   }
-  PrintSummary(f, *result, verification);
+  PrintSummary(f, *result, verification, counted);
   std::fflush(stdout);
   if (result->requests == 0) Fail("every request failed");
+  if (counted && !counted->exact() && !counted->explained()) Fail(counted->Describe());
   if (verification && !verification->ok()) {
     Fail("verification failed: " + std::to_string(verification->missing) +
          " acknowledged spans missing, " + std::to_string(verification->unexpected) +
