@@ -46,29 +46,31 @@ void RoundTripThroughFlushAndCompaction(const StoreOptions& options, bool expect
   EXPECT_FALSE(std::filesystem::exists(options.path + "/direct-io-probe.tmp"));
 }
 
+// Options for a store at `path` that seals only on Flush().
+StoreOptions OptionsAt(const std::string& path) {
+  StoreOptions options;
+  options.path = path;
+  options.background_sealing = false;
+  return options;
+}
+
 TEST(DirectWritesTest, FollowTheProbeOfTheDataDirsFilesystem) {
   TempDir dir;
-  StoreOptions options;
-  options.path = dir.path();
-  options.background_sealing = false;
+  const StoreOptions options = OptionsAt(dir.path());
   const bool works = internal::DirectWritesWork(dir.path());
   RoundTripThroughFlushAndCompaction(options, works);
 }
 
 TEST(DirectWritesTest, OffWhenTheOptionIsOff) {
   TempDir dir;
-  StoreOptions options;
-  options.path = dir.path();
-  options.background_sealing = false;
+  StoreOptions options = OptionsAt(dir.path());
   options.direct_writes = false;
   RoundTripThroughFlushAndCompaction(options, false);
 }
 
 TEST(DirectWritesTest, ReadOnlyStoresNeverProbe) {
   TempDir dir;
-  StoreOptions options;
-  options.path = dir.path();
-  options.background_sealing = false;
+  StoreOptions options = OptionsAt(dir.path());
   RoundTripThroughFlushAndCompaction(options, internal::DirectWritesWork(dir.path()));
   options.read_only = true;
   Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(options);
@@ -82,10 +84,7 @@ TEST(DirectWritesTest, StoreOnTmpfsWorksWhateverTheKernelSays) {
   if (!std::filesystem::is_directory("/dev/shm", ec)) GTEST_SKIP() << "no /dev/shm";
   std::string pattern = "/dev/shm/roost_direct_XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) GTEST_SKIP() << "/dev/shm is not writable";
-  StoreOptions options;
-  options.path = pattern;
-  options.background_sealing = false;
-  RoundTripThroughFlushAndCompaction(options, internal::DirectWritesWork(pattern));
+  RoundTripThroughFlushAndCompaction(OptionsAt(pattern), internal::DirectWritesWork(pattern));
   std::filesystem::remove_all(pattern, ec);
 }
 

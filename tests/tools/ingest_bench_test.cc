@@ -67,6 +67,23 @@ class IngestBenchTest : public ::testing::Test {
     return RunIngestBench(o, [](const IngestBenchInterval&) {});
   }
 
+  // Runs `o` and returns how many spans it acknowledged; a test failure unless every one was.
+  static uint64_t RunAll(const IngestBenchOptions& o) {
+    Result<IngestBenchResult> r = Run(o);
+    EXPECT_THAT(r, IsOk());
+    if (!r.ok()) return 0;
+    EXPECT_EQ(r->spans, o.spans);
+    EXPECT_EQ(r->errors, 0u);
+    return r->spans;
+  }
+
+  // `project`'s span count as the target reports it; a test failure unless it is roost.
+  static uint64_t CountOf(const IngestBenchOptions& o, const std::string& project) {
+    const ProjectCount c = ReadProjectCount(o.target, o.api_key, project, o.http);
+    EXPECT_TRUE(c.roost) << c.reason;
+    return c.spans;
+  }
+
   // Requests after the first `templates` are copies with new ids: `acknowledged` are `spans`
   // distinct ids, every one stored once, and each trace keeps its tree (every parent is a span
   // of the same trace).
@@ -264,28 +281,23 @@ TEST_F(IngestBenchTest, UnreachableTargetIsUnavailable) {
 TEST_F(IngestBenchTest, ProjectCountsOfRoostFrameTheAcknowledgedSpans) {
   StartServer();
   const IngestBenchOptions o = Options(3000);
-  const ProjectCount before = ReadProjectCount(o.target, "", "default", o.http);
-  ASSERT_TRUE(before.roost) << before.reason;
-  EXPECT_EQ(before.spans, 0u);
-  Result<IngestBenchResult> r = Run(o);
-  ASSERT_THAT(r, IsOk());
-  ASSERT_EQ(r->spans, 3000u);
-  const ProjectCount after = ReadProjectCount(o.target, "", "default", o.http);
-  ASSERT_TRUE(after.roost) << after.reason;
-  EXPECT_EQ(after.spans, 3000u);
-  const StoredCountCheck check{"default", before.spans, after.spans, r->spans, r->errors};
+  const uint64_t before = CountOf(o, "default");
+  EXPECT_EQ(before, 0u);
+  const uint64_t acknowledged = RunAll(o);
+  const uint64_t after = CountOf(o, "default");
+  EXPECT_EQ(after, 3000u);
+  const StoredCountCheck check{"default", before, after, acknowledged, 0};
   EXPECT_TRUE(check.exact());
   EXPECT_THAT(check.Describe(), HasSubstr("exactly the 3000 acknowledged spans"));
   // A second run on top (other ids): only what it adds counts.
   IngestBenchOptions second = Options(1000);
   second.id_salt = 999;
-  Result<IngestBenchResult> again = Run(second);
-  ASSERT_THAT(again, IsOk());
-  const ProjectCount third = ReadProjectCount(o.target, "", "default", o.http);
-  EXPECT_EQ(third.spans, 4000u);
-  EXPECT_TRUE((StoredCountCheck{"default", after.spans, third.spans, again->spans, 0}.exact()));
+  const uint64_t acknowledged_again = RunAll(second);
+  const uint64_t third = CountOf(o, "default");
+  EXPECT_EQ(third, 4000u);
+  EXPECT_TRUE((StoredCountCheck{"default", after, third, acknowledged_again, 0}.exact()));
   // Counting the first run's spans against the second run's acknowledgements is a mismatch.
-  const StoredCountCheck wrong{"default", before.spans, third.spans, again->spans, 0};
+  const StoredCountCheck wrong{"default", before, third, acknowledged_again, 0};
   EXPECT_FALSE(wrong.exact());
   EXPECT_FALSE(wrong.explained());
   EXPECT_THAT(wrong.Describe(), HasSubstr("MISMATCH: roost stored 3000 more spans"));
@@ -298,13 +310,9 @@ TEST_F(IngestBenchTest, ProjectCountUsesTheApiKeyAndTheProject) {
   IngestBenchOptions o = Options(600);
   o.api_key = "sekret";
   o.project = "bench-run";
-  Result<IngestBenchResult> r = Run(o);
-  ASSERT_THAT(r, IsOk());
-  ASSERT_EQ(r->spans, 600u);
-  const ProjectCount counted = ReadProjectCount(o.target, "sekret", "bench-run", o.http);
-  ASSERT_TRUE(counted.roost) << counted.reason;
-  EXPECT_EQ(counted.spans, 600u);
-  EXPECT_EQ(ReadProjectCount(o.target, "sekret", "default", o.http).spans, 0u);
+  EXPECT_EQ(RunAll(o), 600u);
+  EXPECT_EQ(CountOf(o, "bench-run"), 600u);
+  EXPECT_EQ(CountOf(o, "default"), 0u);
   const ProjectCount refused = ReadProjectCount(o.target, "", "bench-run", o.http);
   EXPECT_FALSE(refused.roost);
   EXPECT_THAT(refused.reason, HasSubstr("401"));
@@ -364,12 +372,8 @@ TEST_F(IngestBenchTest, ProjectCountIsReadBesideAProxyPrefix) {
   });
   IngestBenchOptions o = Options(500);
   o.target.path = "/prefix/v1/traces";
-  Result<IngestBenchResult> r = Run(o);
-  ASSERT_THAT(r, IsOk());
-  ASSERT_EQ(r->spans, 500u);
-  const ProjectCount counted = ReadProjectCount(o.target, "", "default", o.http);
-  ASSERT_TRUE(counted.roost) << counted.reason;
-  EXPECT_EQ(counted.spans, 500u);
+  EXPECT_EQ(RunAll(o), 500u);
+  EXPECT_EQ(CountOf(o, "default"), 500u);
   o.target.path = "/";  // the projects route is then looked up at /api/v1/projects: a 404
   const ProjectCount outside = ReadProjectCount(o.target, "", "default", o.http);
   EXPECT_FALSE(outside.roost);
