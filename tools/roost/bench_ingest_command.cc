@@ -72,7 +72,7 @@ void PrintSummary(const BenchIngestFlags& f, const IngestBenchResult& r,
       out["stored_check"] = {{"project", counted->project},
                              {"before", counted->before},
                              {"after", counted->after},
-                             {"acknowledged", r.spans},
+                             {"acknowledged", counted->acknowledged},
                              {"exact", counted->exact()}};
     } else {
       out["stored_check"] = nullptr;
