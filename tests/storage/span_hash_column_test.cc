@@ -26,13 +26,7 @@ namespace {
 
 constexpr uint64_t kSpans = 300;
 
-std::vector<Span> Spans() {
-  std::vector<Span> spans;
-  for (uint64_t i = 0; i < kSpans; ++i) {
-    spans.push_back(MakeSpan(i / 3 + 1, i + 1, kBaseTime + static_cast<int64_t>(i) * kSecond));
-  }
-  return spans;
-}
+std::vector<Span> Spans() { return MakeSpans(kSpans, 3); }
 
 // Every row's span hash, as Scan returns it, after checking it against the row's ids (or against
 // `expected` when set).

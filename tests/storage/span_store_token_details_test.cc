@@ -25,9 +25,9 @@ constexpr uint64_t kSpans = 500;
 
 // Span i carries distinct detail counts derived from i (0 for every fifth span).
 std::vector<Span> DetailSpans() {
-  std::vector<Span> spans;
+  std::vector<Span> spans = MakeSpans(kSpans, 5);
   for (uint64_t i = 0; i < kSpans; ++i) {
-    Span s = MakeSpan(i / 5 + 1, i + 1, kBaseTime + static_cast<int64_t>(i) * kSecond);
+    Span& s = spans[i];
     s.prompt_tokens = 10000 + static_cast<int64_t>(i);
     s.completion_tokens = 5000;
     s.total_tokens = s.prompt_tokens + s.completion_tokens;
@@ -38,7 +38,6 @@ std::vector<Span> DetailSpans() {
       s.reasoning_tokens = static_cast<int64_t>(i) * 5;
       s.completion_audio_tokens = static_cast<int64_t>(i % 11);
     }
-    spans.push_back(std::move(s));
   }
   return spans;
 }

@@ -131,6 +131,17 @@ inline Span MakeSpan(uint64_t trace_key, uint64_t span_key, int64_t start) {
   return s;
 }
 
+// `count` small spans (MakeSpan), `per_trace` to a trace, one second apart from kBaseTime.
+inline std::vector<Span> MakeSpans(uint64_t count, uint64_t per_trace) {
+  std::vector<Span> spans;
+  spans.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    spans.push_back(
+        MakeSpan(i / per_trace + 1, i + 1, kBaseTime + static_cast<int64_t>(i) * kSecond));
+  }
+  return spans;
+}
+
 // A span with every field set, including every AttributeValue alternative (and empty arrays).
 inline Span MakeFullSpan(uint64_t trace_key, uint64_t span_key, int64_t start) {
   Span s = MakeSpan(trace_key, span_key, start);

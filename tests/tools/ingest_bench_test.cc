@@ -120,6 +120,19 @@ class IngestBenchTest : public ::testing::Test {
     EXPECT_GT(children, spans / 2);
   }
 
+  // Runs `o` (with o.templates > 0): every span is acknowledged, at least `min_copies` requests
+  // are copies of templates, and only the templates and the one or two fresh requests that end
+  // the budget are not; every span is stored once, with its trace's tree.
+  void ExpectCopiedRun(const IngestBenchOptions& o, uint64_t min_copies) {
+    Result<IngestBenchResult> r = Run(o);
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->spans, o.spans);
+    EXPECT_EQ(r->errors, 0u);
+    EXPECT_GE(r->copied_requests, min_copies);
+    EXPECT_LE(r->copied_requests + o.templates, r->requests);
+    ExpectStoredOnceWithTrees(r->acknowledged, o.spans);
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<SpanStore> store_;
   std::unique_ptr<api::HttpServer> server_;
@@ -167,18 +180,13 @@ TEST_F(IngestBenchTest, JsonGzipRequestsWithProjectAndApiKeyAreStored) {
   EXPECT_EQ(testing::ProjectSpanCount(*store_, "bench"), 2000u);
 }
 
+// Runs `o` with `o.templates` templates: every span is acknowledged, and all requests but the
+// templates and the one or two fresh requests that end the budget are copies.
 TEST_F(IngestBenchTest, TemplateCopiesAreStoredAsNewSpansWithTheirTreesProtobuf) {
   StartServer();
   IngestBenchOptions o = Options(7000);  // ~14 requests of up to 512 spans (traces kept whole)
   o.templates = 3;
-  Result<IngestBenchResult> r = Run(o);
-  ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(r->spans, 7000u);
-  EXPECT_EQ(r->errors, 0u);
-  // All but the 3 templates and the one or two fresh requests that end the budget.
-  EXPECT_GE(r->copied_requests, 9u);
-  EXPECT_LE(r->copied_requests + 3, r->requests);
-  ExpectStoredOnceWithTrees(r->acknowledged, 7000);
+  ExpectCopiedRun(o, 9);
 }
 
 TEST_F(IngestBenchTest, TemplateCopiesAreStoredAsNewSpansWithTheirTreesJson) {
@@ -187,13 +195,7 @@ TEST_F(IngestBenchTest, TemplateCopiesAreStoredAsNewSpansWithTheirTreesJson) {
   o.encoding = OtlpEncoding::kJson;
   o.batch = 250;
   o.templates = 2;
-  Result<IngestBenchResult> r = Run(o);
-  ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(r->spans, 3000u);
-  EXPECT_EQ(r->errors, 0u);
-  EXPECT_GE(r->copied_requests, 9u);
-  EXPECT_LE(r->copied_requests + 2, r->requests);
-  ExpectStoredOnceWithTrees(r->acknowledged, 3000);
+  ExpectCopiedRun(o, 9);
 }
 
 TEST_F(IngestBenchTest, WrongApiKeyCountsErrorsByStatus) {
