@@ -233,6 +233,53 @@ void BM_ScanDurationModelKind(benchmark::State& state) {
 }
 BENCHMARK(BM_ScanDurationModelKind)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// GetTrace of random recent traces (what a trace view asks for), range(0) = 0 while all
+// 250,000 spans are still in open blocks (a live server holds up to 262,144 unsealed rows),
+// 1 once they are sealed. Each lookup returns one whole trace of ~4 spans.
+void BM_GetTrace(benchmark::State& state) {
+  const bool sealed = state.range(0) != 0;
+  auto dir = BenchDir("get_trace");
+  std::filesystem::remove_all(dir);
+  StoreOptions options;
+  options.path = dir;
+  options.background_sealing = false;
+  auto store = SpanStore::Open(options);
+  if (!store.ok()) {
+    state.SkipWithError(store.status().ToString().c_str());
+    return;
+  }
+  workload::GeneratorOptions o;
+  o.total_spans = 250'000;
+  o.days = 0.1;
+  o.end_unix_nano = kEnd;
+  workload::SpanGenerator gen(o);
+  std::vector<TraceId> roots;
+  for (;;) {
+    std::vector<Span> batch;
+    if (gen.Next(1000, &batch) == 0) break;
+    for (const Span& sp : batch) {
+      if (!sp.parent_span_id) roots.push_back(sp.trace_id);
+    }
+    if (!(*store)->Write(std::move(batch)).ok()) state.SkipWithError("write failed");
+  }
+  if (sealed && !(*store)->Flush().ok()) state.SkipWithError("flush failed");
+  state.counters["open_rows"] = static_cast<double>((*store)->Stats().open_rows);
+  uint64_t spans = 0;
+  size_t next = 0;
+  for (auto _ : state) {
+    next = (next + 7919) % roots.size();  // a prime stride: traces all over the data
+    Result<std::vector<Span>> trace = (*store)->GetTrace(roots[next]);
+    if (!trace.ok()) state.SkipWithError(trace.status().ToString().c_str());
+    if (trace.ok()) spans += trace->size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["spans_per_trace"] =
+      static_cast<double>(spans) / static_cast<double>(state.iterations());
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_GetTrace)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 void BM_BytesPerSpan(benchmark::State& state) {
   SpanStore& store = ScanStore();
   for (auto _ : state) {

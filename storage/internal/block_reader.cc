@@ -250,6 +250,13 @@ Result<std::vector<Span>> BlockReader::ReadRecords(const std::vector<uint64_t>& 
     std::optional<RecordPackReader> reader;
   };
   std::map<std::pair<uint64_t, uint32_t>, Page> pages;
+  // A page is decompressed only as far as its last wanted record.
+  std::map<std::pair<uint64_t, uint32_t>, uint32_t> last_wanted;
+  for (uint64_t ref : refs) {
+    const uint32_t row = keys::RecordRefRow(ref);
+    uint32_t& last = last_wanted[{keys::RecordRefSeq(ref), row / keys::kPayloadPageRows}];
+    last = std::max(last, row % keys::kPayloadPageRows);
+  }
   for (uint64_t ref : refs) {
     const uint64_t seq = keys::RecordRefSeq(ref);
     const uint32_t row = keys::RecordRefRow(ref);
@@ -267,7 +274,8 @@ Result<std::vector<Span>> BlockReader::ReadRecords(const std::vector<uint64_t>& 
         return Status::Corruption(page_name() + " is missing");
       }
       if (!s.ok()) return FromRocks(s, "reading " + page_name());
-      Result<RecordPackReader> reader = ReadStoredPage(page.stored, &page.unpacked);
+      Result<RecordPackReader> reader =
+          ReadStoredPageUpTo(page.stored, last_wanted[{seq, page_no}], &page.unpacked);
       if (!reader.ok()) return Status::Corruption(page_name() + ": " + reader.status().message());
       page.reader = *reader;
     }

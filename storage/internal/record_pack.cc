@@ -178,6 +178,60 @@ Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* sc
   return std::string_view(*scratch);
 }
 
+Result<RecordPackReader> ReadStoredPageUpTo(std::string_view stored, size_t last,
+                                            std::string* scratch) {
+  if (stored.size() < kStoredHeader || ReadU32(stored.data()) != kStoredMagic) {
+    Result<RecordPackReader> whole = ReadStoredPage(stored, scratch);
+    if (!whole.ok()) return whole;
+    return whole->Prefix(last + 1);
+  }
+  const size_t raw = ReadU32(stored.data() + 8);
+  const std::string_view frame = stored.substr(kStoredHeader);
+  if (ZSTD_getFrameContentSize(frame.data(), frame.size()) != raw) {
+    return Status::Corruption("payload page: size " + std::to_string(raw) +
+                              " disagrees with its frame");
+  }
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
+  if (dctx == nullptr) return Status::Unavailable("payload page: out of memory for zstd");
+  ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
+  scratch->resize(raw);
+  ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+  ZSTD_outBuffer out{scratch->data(), 0, 0};
+  // Decompresses until the first `target` bytes of the pack are there.
+  const auto fill = [&](size_t target) -> Status {
+    while (out.pos < target) {
+      out.size = target;
+      const size_t before_in = in.pos;
+      const size_t before_out = out.pos;
+      const size_t r = ZSTD_decompressStream(dctx.get(), &out, &in);
+      if (ZSTD_isError(r)) {
+        return Status::Corruption(std::string("payload page: ") + ZSTD_getErrorName(r));
+      }
+      if (out.pos < target && (r == 0 || (in.pos == before_in && out.pos == before_out))) {
+        return Status::Corruption("payload page: short frame");
+      }
+    }
+    return Status::OK();
+  };
+  if (Status s = fill(std::min<size_t>(raw, 12)); !s.ok()) return s;
+  const size_t count = raw >= 12 ? ReadU32(scratch->data() + 4) : 0;
+  if (raw < 12 || count > kMaxRecords || HeaderSize(count) > raw) {
+    return Status::Corruption("payload page: bad record pack header");
+  }
+  if (Status s = fill(HeaderSize(count)); !s.ok()) return s;
+  const size_t end = ReadU32(scratch->data() + 12 + 4 * std::min(last + 1, count));
+  if (end > raw) return Status::Corruption("payload page: record offsets out of range");
+  if (end == raw) {
+    // The whole page is wanted: decompress it in one go, which checks zstd's content checksum.
+    return ReadStoredPage(stored, scratch);
+  }
+  if (Status s = fill(end); !s.ok()) return s;
+  // Open checks every offset against the whole pack; the records past `end` are never read.
+  Result<RecordPackReader> reader = RecordPackReader::Open(*scratch);
+  if (!reader.ok()) return reader.status();
+  return reader->Prefix(last + 1);
+}
+
 Result<RecordPackReader> ReadStoredPage(std::string_view stored, std::string* scratch) {
   Result<std::string_view> pack = OpenStoredPage(stored, scratch);
   if (!pack.ok()) return pack.status();

@@ -62,6 +62,10 @@ class RecordPackReader {
   std::string_view bytes() const { return pack_; }
   // REQUIRES: i < count()
   std::string_view Record(size_t i) const;
+  // This reader limited to its first `n` records.
+  RecordPackReader Prefix(size_t n) const {
+    return RecordPackReader(pack_, format_, n < count_ ? n : count_);
+  }
 
  private:
   RecordPackReader(std::string_view pack, RecordFormat format, size_t count)
@@ -84,5 +88,14 @@ Result<std::string_view> OpenStoredPage(std::string_view stored, std::string* sc
 
 // OpenStoredPage, then a reader of the pack: the records of a stored payload page.
 Result<RecordPackReader> ReadStoredPage(std::string_view stored, std::string* scratch);
+
+// Records [0, last] of a stored payload page (fewer when the page is shorter): a reader whose
+// count() is at most last + 1. A compressed page is decompressed only as far as those records
+// reach, so reading one trace's spans from the front of a page skips the rest of it. zstd's
+// content checksum sits at the end of the frame and is only checked when the whole page is
+// decompressed; a partial read relies on RocksDB's block checksums, and every length in the
+// pack is bounds-checked all the same. kCorruption when the page is damaged.
+Result<RecordPackReader> ReadStoredPageUpTo(std::string_view stored, size_t last,
+                                            std::string* scratch);
 
 }  // namespace roost::internal

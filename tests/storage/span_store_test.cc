@@ -67,6 +67,43 @@ TEST_F(SpanStoreTest, GetTraceReturnsEveryFieldOfSealedSpans) {
   EXPECT_EQ(*got, SortedByStart(spans));
 }
 
+// Reads decompress a payload page only up to the last record they want, and open blocks are
+// searched column-wise: every trace and session, whatever rows of which pages its spans sit in
+// (traces of three spans straddle the 256-record page boundaries), comes back whole and exact.
+TEST_F(SpanStoreTest, GetTraceAndGetSessionFindEverySpanOfMultiPageCommits) {
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  std::vector<Span> spans;
+  std::map<uint64_t, std::vector<Span>> by_trace;
+  std::map<std::string, std::vector<Span>> by_session;
+  for (uint64_t i = 0; i < 1100; ++i) {
+    const uint64_t trace = i / 3 + 1;
+    Span s = MakeFullSpan(trace, i + 1, kBaseTime + static_cast<int64_t>(i) * kSecond);
+    s.session_id = "session-" + std::to_string(trace % 7);
+    by_trace[trace].push_back(s);
+    by_session[s.session_id].push_back(s);
+    spans.push_back(std::move(s));
+  }
+  EXPECT_EQ(WriteOk(*store, spans).stored, spans.size());
+  for (int sealed = 0; sealed < 2; ++sealed) {
+    EXPECT_EQ(store->Stats().open_rows, sealed ? 0u : spans.size());
+    for (const auto& [trace, expected] : by_trace) {
+      Result<std::vector<Span>> got = store->GetTrace(TraceIdOf(trace));
+      ASSERT_THAT(got, IsOk()) << trace;
+      ASSERT_EQ(*got, SortedByStart(expected)) << "trace " << trace << " sealed " << sealed;
+    }
+    for (const auto& [session, expected] : by_session) {
+      Result<std::vector<Span>> got = store->GetSession("proj-full", session);
+      ASSERT_THAT(got, IsOk()) << session;
+      ASSERT_EQ(*got, SortedByStart(expected)) << session << " sealed " << sealed;
+    }
+    Result<std::vector<Span>> elsewhere = store->GetSession("default", "session-1");
+    ASSERT_THAT(elsewhere, IsOk());
+    EXPECT_TRUE(elsewhere->empty());
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+}
+
 TEST_F(SpanStoreTest, GetTraceReturnsEveryFieldAfterReopenWithoutFlush) {
   const std::vector<Span> spans = RoundTripTrace();
   {
