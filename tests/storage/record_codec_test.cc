@@ -174,10 +174,15 @@ TEST(RecordPackTest, CompactRecordsRoundTripExactly) {
   EXPECT_EQ(*decoded, bare);
 }
 
-TEST(StoredPageTest, CompressedPageRoundTripsAndKeepsItsTagReadable) {
+// A pack of `n` full spans (span i: MakeFullSpan(1, 10 + i, kBaseTime + i)).
+std::string FullSpanPack(int n, uint32_t tag) {
   RecordPackBuilder builder;
-  for (int i = 0; i < 256; ++i) builder.AddSpan(MakeFullSpan(1, 10 + i, kBaseTime + i));
-  const std::string pack = builder.Finish(4242);
+  for (int i = 0; i < n; ++i) builder.AddSpan(MakeFullSpan(1, 10 + i, kBaseTime + i));
+  return builder.Finish(tag);
+}
+
+TEST(StoredPageTest, CompressedPageRoundTripsAndKeepsItsTagReadable) {
+  const std::string pack = FullSpanPack(256, 4242);
   for (int level : {-3, 1, 3, 9}) {
     const std::string stored = CompressPack(pack, level);
     EXPECT_LT(stored.size(), pack.size() / 4) << level;  // the records repeat a lot
@@ -210,9 +215,7 @@ TEST(StoredPageTest, BarePacksAreReadAlignedAsTheyAre) {
 }
 
 TEST(StoredPageTest, DamagedCompressedPagesAreCorruptionNeverACrash) {
-  RecordPackBuilder builder;
-  for (int i = 0; i < 40; ++i) builder.AddSpan(MakeFullSpan(1, 10 + i, kBaseTime + i));
-  const std::string pack = builder.Finish(1);
+  const std::string pack = FullSpanPack(40, 1);
   const std::string stored = CompressPack(pack, 3);
   std::string scratch;
   for (size_t n = 4; n < stored.size(); n += 7) {
@@ -239,9 +242,7 @@ TEST(StoredPageTest, DamagedCompressedPagesAreCorruptionNeverACrash) {
 }
 
 TEST(StoredPageTest, ReadingUpToARecordGivesExactlyTheFirstRecords) {
-  RecordPackBuilder builder;
-  for (int i = 0; i < 256; ++i) builder.AddSpan(MakeFullSpan(1, 10 + i, kBaseTime + i));
-  const std::string pack = builder.Finish(9);
+  const std::string pack = FullSpanPack(256, 9);
   Result<RecordPackReader> whole = RecordPackReader::Open(pack);
   ASSERT_THAT(whole, IsOk());
   for (int level : {1, 3}) {
@@ -269,9 +270,7 @@ TEST(StoredPageTest, ReadingUpToARecordGivesExactlyTheFirstRecords) {
 }
 
 TEST(StoredPageTest, ReadingUpToARecordOfADamagedPageIsCorruptionNeverACrash) {
-  RecordPackBuilder builder;
-  for (int i = 0; i < 60; ++i) builder.AddSpan(MakeFullSpan(1, 10 + i, kBaseTime + i));
-  const std::string pack = builder.Finish(1);
+  const std::string pack = FullSpanPack(60, 1);
   Result<RecordPackReader> whole = RecordPackReader::Open(pack);
   ASSERT_THAT(whole, IsOk());
   const std::string stored = CompressPack(pack, 3);
