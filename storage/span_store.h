@@ -46,9 +46,10 @@ struct StoreOptions {
   size_t block_cache_bytes = size_t{256} << 20;
   size_t column_cache_bytes = size_t{512} << 20;
   // zstd level of payload pages (the full span records), compressed by the writing threads.
-  // Higher is smaller on disk and slower to write; 1-3 keeps ingest fast. 2 stores 2.6% fewer
-  // bytes than 1 for 2% more compression time (bench/RESULTS.md, BM_PageCompression).
-  int page_compression_level = 2;
+  // Higher is smaller on disk and slower to write; 1-3 keeps ingest fast. Since records refer to
+  // typed fields instead of repeating them, 2 stores 3% fewer bytes than 1 for ~20% more
+  // compression time (bench/RESULTS.md, BM_PageCompression).
+  int page_compression_level = 1;
   // RocksDB flushes and compactions write their files with O_DIRECT, from RocksDB's own reused
   // buffers, instead of copying every byte into the page cache (where fresh pages can cost more
   // than the copy: half of `roost gen`'s kernel time on the project's VM, bench/RESULTS.md). Used

@@ -1,6 +1,12 @@
 #include "storage/internal/record_codec.h"
 
+#include <array>
+#include <bit>
 #include <cstring>
+#include <iterator>
+#include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/internal/flat_record_codec.h"
@@ -19,7 +25,154 @@ enum ValueType : uint8_t {
   kBoolArray = 6,
   kIntArray = 7,
   kDoubleArray = 8,
+  kSameStringAs = 9,  // span attributes only: varint position of an earlier string attribute
 };
+
+// Span attributes that repeat a typed field of the span (the conventions derive those fields
+// from them) are stored as a reference to the field: an empty key (varint 0), then the number of
+// the entry below. Entry 0 is a literal empty key (type and value follow as usual).
+enum class Field : uint8_t {
+  kKindName,
+  kSession,
+  kUser,
+  kModel,
+  kProvider,
+  kPrompt,
+  kCompletion,
+  kTotal,
+  kCacheRead,
+  kCacheWrite,
+  kPromptAudio,
+  kReasoning,
+  kCompletionAudio,
+  kCost,
+};
+struct DerivedKey {
+  std::string_view key;
+  Field field;
+};
+constexpr uint8_t kLiteralEmptyKey = 0;
+// On disk: never reorder or renumber (the index + 1 is stored).
+constexpr DerivedKey kDerivedKeys[] = {
+    {"openinference.span.kind", Field::kKindName},
+    {"session.id", Field::kSession},
+    {"user.id", Field::kUser},
+    {"llm.model_name", Field::kModel},
+    {"llm.provider", Field::kProvider},
+    {"llm.token_count.prompt", Field::kPrompt},
+    {"llm.token_count.completion", Field::kCompletion},
+    {"llm.token_count.total", Field::kTotal},
+    {"llm.token_count.prompt_details.cache_read", Field::kCacheRead},
+    {"llm.token_count.prompt_details.cache_write", Field::kCacheWrite},
+    {"llm.token_count.prompt_details.audio", Field::kPromptAudio},
+    {"llm.token_count.completion_details.reasoning", Field::kReasoning},
+    {"llm.token_count.completion_details.audio", Field::kCompletionAudio},
+    {"llm.cost.total", Field::kCost},
+    {"gen_ai.request.model", Field::kModel},
+    {"gen_ai.response.model", Field::kModel},
+    {"gen_ai.conversation.id", Field::kSession},
+    {"gen_ai.usage.input_tokens", Field::kPrompt},
+    {"gen_ai.usage.output_tokens", Field::kCompletion},
+};
+constexpr size_t kDerivedKeyCount = std::size(kDerivedKeys);
+
+// The field's value as the attribute the conventions read it from; nullopt for a cost the span
+// does not have.
+std::optional<AttributeValue> FieldValue(const Span& span, Field field) {
+  switch (field) {
+    case Field::kKindName:
+      return std::string(SpanKindName(span.kind));
+    case Field::kSession:
+      return span.session_id;
+    case Field::kUser:
+      return span.user_id;
+    case Field::kModel:
+      return span.model_name;
+    case Field::kProvider:
+      return span.provider;
+    case Field::kPrompt:
+      return span.prompt_tokens;
+    case Field::kCompletion:
+      return span.completion_tokens;
+    case Field::kTotal:
+      return span.total_tokens;
+    case Field::kCacheRead:
+      return span.cache_read_tokens;
+    case Field::kCacheWrite:
+      return span.cache_write_tokens;
+    case Field::kPromptAudio:
+      return span.prompt_audio_tokens;
+    case Field::kReasoning:
+      return span.reasoning_tokens;
+    case Field::kCompletionAudio:
+      return span.completion_audio_tokens;
+    case Field::kCost:
+      if (!span.cost_usd) return std::nullopt;
+      return *span.cost_usd;
+  }
+  return std::nullopt;
+}
+
+// Whether `value` is exactly what FieldValue gives (doubles bit for bit).
+bool SameAsField(const Span& span, Field field, const AttributeValue& value) {
+  switch (field) {
+    case Field::kKindName: {
+      // Only kinds that decode as themselves (out-of-range ones decode as kUnknown).
+      const auto* s = std::get_if<std::string>(&value);
+      return static_cast<int>(span.kind) < kSpanKindCount && s != nullptr &&
+             *s == SpanKindName(span.kind);
+    }
+    case Field::kSession:
+    case Field::kUser:
+    case Field::kModel:
+    case Field::kProvider: {
+      const auto* s = std::get_if<std::string>(&value);
+      const std::string& want = field == Field::kSession ? span.session_id
+                                : field == Field::kUser  ? span.user_id
+                                : field == Field::kModel ? span.model_name
+                                                         : span.provider;
+      return s != nullptr && *s == want;
+    }
+    case Field::kCost: {
+      const auto* d = std::get_if<double>(&value);
+      return d != nullptr && span.cost_usd && std::memcmp(d, &*span.cost_usd, 8) == 0;
+    }
+    default: {
+      const auto* i = std::get_if<int64_t>(&value);
+      const std::optional<AttributeValue> want = FieldValue(span, field);
+      return i != nullptr && want && std::get<int64_t>(*want) == *i;
+    }
+  }
+}
+
+// kDerivedKeys by key length: for each length, a bit per entry of that length. Every attribute
+// of every span is looked up, so most keys are turned away by their length alone.
+constexpr size_t kMaxDerivedKeySize = 48;
+using KeysOfLength = std::array<uint32_t, kMaxDerivedKeySize + 1>;
+constexpr KeysOfLength MakeKeysOfLength() {
+  KeysOfLength by_length{};
+  for (size_t k = 0; k < kDerivedKeyCount; ++k) by_length[kDerivedKeys[k].key.size()] |= 1u << k;
+  return by_length;
+}
+constexpr KeysOfLength kKeysOfLength = MakeKeysOfLength();
+static_assert(kDerivedKeyCount <= 32);
+
+// The number (1-based) of the kDerivedKeys entry `a` repeats, or 0.
+uint8_t DerivedKeyOf(const Span& span, const Attribute& a) {
+  if (a.key.size() > kMaxDerivedKeySize) return 0;
+  for (uint32_t bits = kKeysOfLength[a.key.size()]; bits != 0; bits &= bits - 1) {
+    const int k = std::countr_zero(bits);
+    if (a.key == kDerivedKeys[k].key) {
+      return SameAsField(span, kDerivedKeys[k].field, a.value) ? static_cast<uint8_t>(k + 1) : 0;
+    }
+  }
+  return 0;
+}
+
+// A string value at least this long that equals an earlier string value of the same span's
+// attributes (OpenInference repeats a call's input as `input.value` and as the message content)
+// is stored as the earlier attribute's position.
+constexpr size_t kMinRepeatedString = 16;
 
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -59,7 +212,46 @@ class Writer {
     }
   }
 
+  // The span's own attributes: those repeating a typed field become a reference to it, and long
+  // strings repeating an earlier attribute's value a reference to that attribute.
+  void SpanAttributes(const Span& span) {
+    const roost::Attributes& attrs = span.attributes;
+    Varint(attrs.size());
+    for (size_t i = 0; i < attrs.size(); ++i) {
+      const Attribute& a = attrs[i];
+      if (const uint8_t derived = DerivedKeyOf(span, a); derived != 0) {
+        Byte(0);
+        Byte(derived);
+        continue;
+      }
+      if (a.key.empty()) {
+        Byte(0);
+        Byte(kLiteralEmptyKey);
+      } else {
+        String(a.key);
+      }
+      if (const auto* text = std::get_if<std::string>(&a.value);
+          text != nullptr && text->size() >= kMinRepeatedString) {
+        if (const std::optional<size_t> earlier = EarlierString(attrs, i, *text)) {
+          Byte(kSameStringAs);
+          Varint(*earlier);
+          continue;
+        }
+      }
+      Value(a.value);
+    }
+  }
+
  private:
+  static std::optional<size_t> EarlierString(const roost::Attributes& attrs, size_t i,
+                                             const std::string& text) {
+    for (size_t j = 0; j < i; ++j) {
+      const auto* other = std::get_if<std::string>(&attrs[j].value);
+      if (other != nullptr && other->size() == text.size() && *other == text) return j;
+    }
+    return std::nullopt;
+  }
+
   void Value(const AttributeValue& value) {
     switch (value.index()) {
       case 1:
@@ -154,8 +346,9 @@ class Reader {
     Bytes(&d, 8);
     return d;
   }
-  void String(std::string* out) {
-    const uint64_t n = Varint();
+  uint8_t Peek() { return Need(1) ? *p_ : 0; }
+  void String(std::string* out) { StringOfSize(Varint(), out); }
+  void StringOfSize(uint64_t n, std::string* out) {
     if (!Need(n)) {
       out->clear();
       return;
@@ -178,6 +371,50 @@ class Reader {
     out->resize(Count(2));
     for (Attribute& a : *out) {
       String(&a.key);
+      Value(&a.value);
+    }
+  }
+
+  // Writer::SpanAttributes' encoding. REQUIRES: the span's typed fields are decoded.
+  void SpanAttributes(Span* span) {
+    roost::Attributes& attrs = span->attributes;
+    attrs.resize(Count(2));
+    for (size_t i = 0; i < attrs.size() && ok_; ++i) {
+      Attribute& a = attrs[i];
+      const uint64_t key_size = Varint();
+      if (key_size == 0) {
+        const uint8_t derived = Byte();
+        if (derived > kDerivedKeyCount) {
+          ok_ = false;
+          break;
+        }
+        if (derived != kLiteralEmptyKey) {
+          const DerivedKey& d = kDerivedKeys[derived - 1];
+          std::optional<AttributeValue> value = FieldValue(*span, d.field);
+          if (!value) {
+            ok_ = false;  // a cost reference on a span without one
+            break;
+          }
+          a.key.assign(d.key);
+          a.value = std::move(*value);
+          continue;
+        }
+        a.key.clear();
+      } else {
+        StringOfSize(key_size, &a.key);
+      }
+      if (Peek() == kSameStringAs) {
+        Byte();
+        const uint64_t earlier = Varint();
+        const std::string* text =
+            earlier < i ? std::get_if<std::string>(&attrs[earlier].value) : nullptr;
+        if (text == nullptr) {
+          ok_ = false;
+          break;
+        }
+        Holding<std::string>(&a.value) = *text;
+        continue;
+      }
       Value(&a.value);
     }
   }
@@ -281,7 +518,7 @@ void AppendSpanRecord(const Span& span, std::string* out) {
     w.Signed(t);
   }
   if (span.cost_usd) w.Double(*span.cost_usd);
-  w.Attributes(span.attributes);
+  w.SpanAttributes(span);
   w.Varint(span.events.size());
   for (const SpanEvent& e : span.events) {
     w.String(e.name);
@@ -333,7 +570,7 @@ Status DecodeSpanRecordInto(std::string_view bytes, Span* span) {
   }
   span->cost_usd.reset();
   if (flags & kHasCost) span->cost_usd = r.Double();
-  r.Attributes(&span->attributes);
+  r.SpanAttributes(span);
   span->events.resize(r.Count(3));
   for (SpanEvent& e : span->events) {
     r.String(&e.name);

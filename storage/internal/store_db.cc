@@ -234,8 +234,23 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
 
   std::string version;
   s = raw->Get(rocksdb::ReadOptions(), store->cf(kMeta), kFormatKey, &version);
+  uint32_t found = 0;  // none yet: a new data dir
   if (s.IsNotFound()) {
     if (options.read_only) return Status::Corruption("data dir has no format version");
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading format version");
+  } else {
+    if (version.size() != 4) return Status::Corruption("format version value is malformed");
+    found = keys::GetU32(version.data());
+    if (found > kFormatVersion) {
+      return Status::InvalidArgument(
+          "data dir " + options.path + " was written by format version " + std::to_string(found) +
+          ", newer than this roost (" + std::to_string(kFormatVersion) + "): upgrade roost");
+    }
+  }
+  // Before this process writes anything in the current format, so that older builds refuse the
+  // data dir rather than misread it.
+  if (found < kFormatVersion && !options.read_only) {
     std::string v;
     keys::PutU32(&v, kFormatVersion);
     rocksdb::WriteOptions wo;
@@ -244,15 +259,8 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
         !st.ok()) {
       return st;
     }
-  } else if (!s.ok()) {
-    return FromRocks(s, "reading format version");
-  } else {
-    if (version.size() != 4) return Status::Corruption("format version value is malformed");
-    uint32_t found = keys::GetU32(version.data());
-    if (found > kFormatVersion) {
-      return Status::InvalidArgument(
-          "data dir " + options.path + " was written by format version " + std::to_string(found) +
-          ", newer than this roost (" + std::to_string(kFormatVersion) + "): upgrade roost");
+    if (found != 0) {
+      spdlog::info("data dir {}: format version {} -> {}", options.path, found, kFormatVersion);
     }
   }
   return store;

@@ -30,8 +30,12 @@ enum Family : int {
   kFamilyCount,
 };
 
-// The on-disk format this build writes; a data dir with a larger one is refused.
-inline constexpr uint32_t kFormatVersion = 1;
+// The on-disk format this build writes; a data dir with a larger one is refused, and a writable
+// open of a data dir with a smaller one raises it (this build reads every older format).
+//   1: the first format.
+//   2: compact span records may refer to typed fields and to earlier attributes
+//      (record_codec.h), which older builds cannot decode.
+inline constexpr uint32_t kFormatVersion = 2;
 
 // Shared by the index compaction filter and retention: index entries of buckets below this are
 // dropped when compacted.

@@ -102,25 +102,182 @@ TEST(RecordCodecTest, ExtremeValuesRoundTrip) {
   EXPECT_TRUE(std::signbit(*decoded->cost_usd));
 }
 
+// An LLM span as OpenInference instrumentation sends it: the typed fields repeat attributes,
+// and the call's input appears twice.
+Span ConventionalSpan() {
+  Span s = MakeSpan(1, 2, kBaseTime);
+  s.kind = SpanKind::kLlm;
+  s.session_id = "session-0123456789abcdef";
+  s.user_id = "user-42";
+  s.model_name = "gpt-4o-mini";
+  s.provider = "openai";
+  s.prompt_tokens = 1234;
+  s.completion_tokens = 56;
+  s.total_tokens = 1290;
+  s.cache_read_tokens = 1000;
+  s.reasoning_tokens = 7;
+  s.cost_usd = 0.000123;
+  const std::string input = "What is the capital of France? Answer in one word.";
+  s.attributes = {
+      {"openinference.span.kind", std::string("LLM")},
+      {"session.id", s.session_id},
+      {"user.id", s.user_id},
+      {"llm.model_name", s.model_name},
+      {"llm.provider", s.provider},
+      {"input.value", input},
+      {"llm.input_messages.0.message.content", input},
+      {"llm.token_count.prompt", int64_t{1234}},
+      {"llm.token_count.completion", int64_t{56}},
+      {"llm.token_count.total", int64_t{1290}},
+      {"llm.token_count.prompt_details.cache_read", int64_t{1000}},
+      {"llm.token_count.completion_details.reasoning", int64_t{7}},
+      {"llm.cost.total", 0.000123},
+      {"gen_ai.request.model", s.model_name},
+      {"gen_ai.usage.input_tokens", int64_t{1234}},
+      {"output.value", std::string("Paris")},
+      {"llm.output_messages.0.message.content", std::string("Paris")},
+  };
+  return s;
+}
+
+// Size of the record of `span` with its attribute values made unlike anything else.
+size_t UnsharedRecordSize(Span span) {
+  for (size_t i = 0; i < span.attributes.size(); ++i) {
+    AttributeValue& v = span.attributes[i].value;
+    if (auto* text = std::get_if<std::string>(&v)) {
+      text->back() = static_cast<char>('A' + i);  // no longer equal to a field or to each other
+    } else if (auto* n = std::get_if<int64_t>(&v)) {
+      *n += 1000;
+    } else if (auto* d = std::get_if<double>(&v)) {
+      *d += 1;
+    }
+  }
+  return EncodeSpanRecord(span).size();
+}
+
+TEST(RecordCodecTest, AttributesRepeatingFieldsOrEarlierValuesRoundTripExactlyAndSmaller) {
+  const Span span = ConventionalSpan();
+  const std::string bytes = EncodeSpanRecord(span);
+  Result<Span> decoded = DecodeSpanRecord(bytes);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(*decoded, span);
+  // 14 references to typed fields (2 bytes each instead of key and value) and the repeated input
+  // (its position instead of 51 bytes); "Paris" is too short to be referred to.
+  EXPECT_LT(bytes.size() + 300, UnsharedRecordSize(span)) << bytes.size();
+  // Decoding into a span holding other values replaces every one of them.
+  Span reused = MakeFullSpan(7, 8, kBaseTime);
+  ASSERT_THAT(DecodeSpanRecordInto(bytes, &reused), IsOk());
+  EXPECT_EQ(reused, span);
+}
+
+TEST(RecordCodecTest, AttributesThatOnlyLookLikeFieldsAreStoredAsTheyAre) {
+  Span span = ConventionalSpan();
+  span.attributes = {
+      {"session.id", std::string("another-session")},           // differs from the field
+      {"llm.token_count.prompt", std::string("1234")},          // a string, the field an int
+      {"llm.token_count.completion", 56.0},                     // a double
+      {"openinference.span.kind", std::string("llm")},          // another spelling
+      {"llm.cost.total", -0.0},                                 // the cost is 0.000123
+      {"llm.model_name", std::monostate{}},                     // no value
+      {"user.id", std::vector<std::string>{"user-42"}},         // an array
+      {"", std::string("an empty key, kept as it is")},         // an empty key
+      {"llm.provider", span.provider},                          // this one is the field
+      {"again", std::string("an empty key, kept as it is")},    // repeats an earlier value
+      {"copy", std::vector<std::string>{"not a repeat here"}},  // arrays are never shared
+  };
+  Result<Span> decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(*decoded, span);
+  // Costs are compared bit for bit: -0.0 is not the span's 0.0.
+  span.cost_usd = 0.0;
+  span.attributes = {{"llm.cost.total", -0.0}};
+  decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  ASSERT_EQ(decoded->attributes.size(), 1u);
+  EXPECT_TRUE(std::signbit(std::get<double>(decoded->attributes[0].value)));
+  // A kind out of range decodes as UNKNOWN, so "UNKNOWN" is not taken from it, nor a missing cost.
+  span.kind = static_cast<SpanKind>(77);
+  span.cost_usd.reset();
+  span.attributes = {{"openinference.span.kind", std::string("UNKNOWN")}, {"llm.cost.total", 0.5}};
+  decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->attributes, span.attributes);
+  // Events, links, resources and scopes keep their attributes literally.
+  span = ConventionalSpan();
+  span.resource_attributes = span.attributes;
+  span.events.push_back({"exception", kBaseTime, span.attributes});
+  decoded = DecodeSpanRecord(EncodeSpanRecord(span));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(*decoded, span);
+}
+
+TEST(RecordCodecTest, BadFieldOrAttributeReferencesAreCorruption) {
+  Span span = MakeSpan(1, 2, kBaseTime);
+  span.attributes = {{"x", std::string("sixteen or more bytes")}};
+  const std::string plain = EncodeSpanRecord(span);
+  // The record ends with: attribute count 1, key "x", kString, the value, then 0 events,
+  // 0 links, 0 resource attributes, empty scope name and version, 0 scope attributes.
+  const size_t attrs_at = plain.size() - 6 - (1 + 1 + 1 + 1 + 1 + 21);
+  ASSERT_EQ(plain[attrs_at], '\x01');
+  const std::string tail = plain.substr(plain.size() - 6);
+  const auto with_attrs = [&](std::string attrs) {
+    return plain.substr(0, attrs_at) + attrs + tail;
+  };
+  ASSERT_THAT(DecodeSpanRecord(with_attrs(plain.substr(attrs_at, plain.size() - 6 - attrs_at))),
+              IsOk());
+  // A field number past the table, and a reference to the cost of a span without one.
+  EXPECT_THAT(DecodeSpanRecord(with_attrs(std::string("\x01\x00\x7f", 3))),
+              IsError(Status::Code::kCorruption, ""));
+  EXPECT_THAT(DecodeSpanRecord(with_attrs(std::string("\x01\x00\x0e", 3))),
+              IsError(Status::Code::kCorruption, ""));
+  // A value referring to itself (also when decoding into a span whose attribute there holds a
+  // string already), to a later attribute, and to a non-string one.
+  EXPECT_THAT(DecodeSpanRecord(with_attrs(std::string("\x01\x01k\x09\x00", 5))),
+              IsError(Status::Code::kCorruption, ""));
+  Span reused = span;
+  EXPECT_THAT(DecodeSpanRecordInto(with_attrs(std::string("\x01\x01k\x09\x00", 5)), &reused),
+              IsError(Status::Code::kCorruption, ""));
+  EXPECT_THAT(DecodeSpanRecord(with_attrs(std::string("\x02\x01k\x09\x01\x01j\x00", 8))),
+              IsError(Status::Code::kCorruption, ""));
+  EXPECT_THAT(DecodeSpanRecord(with_attrs(std::string("\x02\x01k\x03\x02\x01j\x09\x00", 9))),
+              IsError(Status::Code::kCorruption, ""));
+  // A reference outside span attributes (here in the resource's).
+  std::string in_resource = plain;
+  in_resource.replace(in_resource.size() - 4, 1, std::string("\x01\x01r\x09\x00", 5));
+  EXPECT_THAT(DecodeSpanRecord(in_resource), IsError(Status::Code::kCorruption, ""));
+  // And the well-formed ones decode.
+  Result<Span> ok =
+      DecodeSpanRecord(with_attrs(std::string("\x02\x01k\x01\x01v\x01j\x09\x00", 10)));
+  ASSERT_THAT(ok, IsOk());
+  ASSERT_EQ(ok->attributes.size(), 2u);
+  EXPECT_EQ(ok->attributes[1], (Attribute{"j", std::string("v")}));
+  ok = DecodeSpanRecord(with_attrs(std::string("\x01\x00\x02", 3)));
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_EQ(ok->attributes, (Attributes{{"session.id", std::string()}}));
+}
+
 TEST(RecordCodecTest, TrailingBytesAreCorruption) {
   const std::string bytes = EncodeSpanRecord(MakeFullSpan(1, 2, kBaseTime));
   EXPECT_THAT(DecodeSpanRecord(bytes + '\0'), IsError(Status::Code::kCorruption, "trailing"));
 }
 
 TEST(RecordCodecTest, EveryTruncationIsCorruption) {
-  const std::string bytes = EncodeSpanRecord(MakeFullSpan(1, 2, kBaseTime));
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::string prefix = bytes.substr(0, n);  // its own, aligned, buffer
-    EXPECT_THAT(DecodeSpanRecord(prefix), IsError(Status::Code::kCorruption, "")) << n;
+  for (const Span& span : {MakeFullSpan(1, 2, kBaseTime), ConventionalSpan()}) {
+    const std::string bytes = EncodeSpanRecord(span);
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      const std::string prefix = bytes.substr(0, n);  // its own, aligned, buffer
+      EXPECT_THAT(DecodeSpanRecord(prefix), IsError(Status::Code::kCorruption, "")) << n;
+    }
   }
 }
 
 TEST(RecordCodecTest, DamagedBytesDecodeOrFailButNeverCrash) {
-  const std::string bytes = EncodeSpanRecord(MakeFullSpan(1, 2, kBaseTime));
+  const std::string full = EncodeSpanRecord(MakeFullSpan(1, 2, kBaseTime));
+  const std::string conventional = EncodeSpanRecord(ConventionalSpan());
   std::mt19937 rng(17);
   int failed = 0;
-  for (int i = 0; i < 3000; ++i) {
-    std::string damaged = bytes;
+  for (int i = 0; i < 6000; ++i) {
+    std::string damaged = i % 2 == 0 ? full : conventional;
     for (uint32_t k = 0, n = 1 + rng() % 4; k < n; ++k) {
       damaged[rng() % damaged.size()] = static_cast<char>(rng());
     }

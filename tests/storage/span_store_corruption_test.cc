@@ -263,6 +263,40 @@ TEST_F(SpanStoreTest, OpenRefusesADataDirOfANewerFormatVersion) {
   EXPECT_THAT(SpanStore::Open(read_only), IsError(Status::Code::kInvalidArgument, "upgrade"));
 }
 
+// A data dir of an older format is read as it is; a writable open raises its version before
+// writing, so that older builds refuse it instead of misreading the new records.
+TEST_F(SpanStoreTest, WritableOpenRaisesAnOlderFormatVersionAndReadOnlyOpenLeavesIt) {
+  ASSERT_NO_FATAL_FAILURE(SeedSealedBlock(Options()));
+  StoreOptions read_only = Options();
+  read_only.read_only = true;
+  const auto stored_version = [&] {
+    RawDb raw(read_only);  // a writable one would raise the version itself
+    std::optional<Entry> e =
+        raw.Find(internal::kMeta, [](std::string_view k) { return k == "format_version"; });
+    return e && e->value.size() == 4 ? keys::GetU32(e->value.data()) : 0u;
+  };
+  EXPECT_EQ(stored_version(), internal::kFormatVersion);
+  {
+    RawDb raw(Options());
+    ASSERT_TRUE(raw.ok());
+    std::string version;
+    keys::PutU32(&version, 1);
+    raw.Put(internal::kMeta, "format_version", version);
+  }
+  {
+    auto store = SpanStore::Open(read_only);
+    ASSERT_THAT(store, IsOk());
+    EXPECT_THAT(ScanAllColumns(**store), IsOk());
+  }
+  EXPECT_EQ(stored_version(), 1u);
+  {
+    auto store = SpanStore::Open(Options());
+    ASSERT_THAT(store, IsOk());
+    EXPECT_THAT(ScanAllColumns(**store), IsOk());
+  }
+  EXPECT_EQ(stored_version(), internal::kFormatVersion);
+}
+
 TEST_F(SpanStoreTest, OpenRefusesAMalformedFormatVersion) {
   ASSERT_NO_FATAL_FAILURE(SeedSealedBlock(Options()));
   RawDb(Options()).Put(internal::kMeta, "format_version", "v1");
