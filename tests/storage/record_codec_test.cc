@@ -105,35 +105,24 @@ TEST(RecordCodecTest, ExtremeValuesRoundTrip) {
 // An LLM span as OpenInference instrumentation sends it: the typed fields repeat attributes,
 // and the call's input appears twice.
 Span ConventionalSpan() {
-  Span s = MakeSpan(1, 2, kBaseTime);
-  s.kind = SpanKind::kLlm;
-  s.session_id = "session-0123456789abcdef";
-  s.user_id = "user-42";
-  s.model_name = "gpt-4o-mini";
-  s.provider = "openai";
-  s.prompt_tokens = 1234;
-  s.completion_tokens = 56;
-  s.total_tokens = 1290;
-  s.cache_read_tokens = 1000;
-  s.reasoning_tokens = 7;
-  s.cost_usd = 0.000123;
+  Span s = MakeFullSpan(1, 2, kBaseTime);  // every typed field set
   const std::string input = "What is the capital of France? Answer in one word.";
   s.attributes = {
-      {"openinference.span.kind", std::string("LLM")},
+      {"openinference.span.kind", std::string(SpanKindName(s.kind))},
       {"session.id", s.session_id},
       {"user.id", s.user_id},
       {"llm.model_name", s.model_name},
       {"llm.provider", s.provider},
       {"input.value", input},
       {"llm.input_messages.0.message.content", input},
-      {"llm.token_count.prompt", int64_t{1234}},
-      {"llm.token_count.completion", int64_t{56}},
-      {"llm.token_count.total", int64_t{1290}},
-      {"llm.token_count.prompt_details.cache_read", int64_t{1000}},
-      {"llm.token_count.completion_details.reasoning", int64_t{7}},
-      {"llm.cost.total", 0.000123},
+      {"llm.token_count.prompt", s.prompt_tokens},
+      {"llm.token_count.completion", s.completion_tokens},
+      {"llm.token_count.total", s.total_tokens},
+      {"llm.token_count.prompt_details.cache_read", s.cache_read_tokens},
+      {"llm.token_count.completion_details.reasoning", s.reasoning_tokens},
+      {"llm.cost.total", *s.cost_usd},
       {"gen_ai.request.model", s.model_name},
-      {"gen_ai.usage.input_tokens", int64_t{1234}},
+      {"gen_ai.usage.input_tokens", s.prompt_tokens},
       {"output.value", std::string("Paris")},
       {"llm.output_messages.0.message.content", std::string("Paris")},
   };
@@ -177,7 +166,7 @@ TEST(RecordCodecTest, AttributesThatOnlyLookLikeFieldsAreStoredAsTheyAre) {
       {"llm.token_count.prompt", std::string("1234")},          // a string, the field an int
       {"llm.token_count.completion", 56.0},                     // a double
       {"openinference.span.kind", std::string("llm")},          // another spelling
-      {"llm.cost.total", -0.0},                                 // the cost is 0.000123
+      {"llm.cost.total", -0.0},                                 // the cost is 0.004321
       {"llm.model_name", std::monostate{}},                     // no value
       {"user.id", std::vector<std::string>{"user-42"}},         // an array
       {"", std::string("an empty key, kept as it is")},         // an empty key
