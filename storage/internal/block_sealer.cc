@@ -103,15 +103,27 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
                       rocksdb::WriteBatch* batch) {
   const size_t n = block.rows();
   if (n == 0) return Status::InvalidArgument("sealing an empty block");
+  // Rows sorted by (start, hash). The sort runs over compact keys and the rows are then copied
+  // into that order once, so that the column gathers below stream through memory instead of
+  // jumping through an index once per column (a block holds up to ~10 MB of rows).
+  struct SortKey {
+    int64_t start;
+    uint64_t hash;
+    uint32_t row;
+  };
+  std::vector<SortKey> sort_keys;
+  sort_keys.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    sort_keys.push_back({block.Start(i), block.Hash(i), static_cast<uint32_t>(i)});
+  }
+  std::sort(sort_keys.begin(), sort_keys.end(), [](const SortKey& a, const SortKey& b) {
+    return a.start != b.start ? a.start < b.start : a.hash < b.hash;
+  });
   std::vector<RowData> rows;
   rows.reserve(n);
-  for (size_t i = 0; i < n; ++i) rows.push_back(block.Row(i));
-  std::vector<uint32_t> order(n);
+  for (const SortKey& k : sort_keys) rows.push_back(block.Row(k.row));
+  std::vector<uint32_t> order(n);  // the rows are in block order already
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return rows[a].start != rows[b].start ? rows[a].start < rows[b].start
-                                          : rows[a].hash < rows[b].hash;
-  });
   const keys::BlockKey key{block.project(), block.bucket(), block_seq};
   const auto rn = static_cast<uint32_t>(n);
 

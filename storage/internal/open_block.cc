@@ -167,6 +167,16 @@ RowData OpenBlock::Row(size_t row) const {
   return r;
 }
 
+int64_t OpenBlock::Start(size_t row) const {
+  size_t off;
+  return segments_[SegmentOf(row, &off)]->start[off];
+}
+
+uint64_t OpenBlock::Hash(size_t row) const {
+  size_t off;
+  return segments_[SegmentOf(row, &off)]->hash[off];
+}
+
 std::string_view OpenBlock::Record(size_t row) const {
   size_t off;
   return segments_[SegmentOf(row, &off)]->record[off];

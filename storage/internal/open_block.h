@@ -80,6 +80,8 @@ class OpenBlock {
 
   // Row accessors. REQUIRES: row < rows().
   RowData Row(size_t row) const;
+  int64_t Start(size_t row) const;
+  uint64_t Hash(size_t row) const;
   std::string_view Record(size_t row) const;
 
  private:
