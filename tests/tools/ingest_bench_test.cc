@@ -45,6 +45,13 @@ class IngestBenchTest : public ::testing::Test {
     server_ = std::move(http).value();
   }
 
+  // A server whose every route but /healthz needs `api_key`.
+  void StartServerWithKey(const std::string& api_key) {
+    api::AppOptions app;
+    app.api_key = api_key;
+    StartServer(app);
+  }
+
   void TearDown() override {
     if (server_) server_->Stop(std::chrono::seconds(5));
     server_.reset();
@@ -160,9 +167,7 @@ TEST_F(IngestBenchTest, EveryAcknowledgedSpanIsStored) {
 }
 
 TEST_F(IngestBenchTest, JsonGzipRequestsWithProjectAndApiKeyAreStored) {
-  api::AppOptions app;
-  app.api_key = "sekret";
-  StartServer(app);
+  StartServerWithKey("sekret");
   IngestBenchOptions o = Options(2000);
   o.encoding = OtlpEncoding::kJson;
   o.gzip = true;
@@ -199,9 +204,7 @@ TEST_F(IngestBenchTest, TemplateCopiesAreStoredAsNewSpansWithTheirTreesJson) {
 }
 
 TEST_F(IngestBenchTest, WrongApiKeyCountsErrorsByStatus) {
-  api::AppOptions app;
-  app.api_key = "sekret";
-  StartServer(app);
+  StartServerWithKey("sekret");
   IngestBenchOptions o = Options(1000);
   o.api_key = "wrong";
   Result<IngestBenchResult> r = Run(o);
@@ -306,9 +309,7 @@ TEST_F(IngestBenchTest, ProjectCountsOfRoostFrameTheAcknowledgedSpans) {
 }
 
 TEST_F(IngestBenchTest, ProjectCountUsesTheApiKeyAndTheProject) {
-  api::AppOptions app;
-  app.api_key = "sekret";
-  StartServer(app);
+  StartServerWithKey("sekret");
   IngestBenchOptions o = Options(600);
   o.api_key = "sekret";
   o.project = "bench-run";
