@@ -76,73 +76,76 @@ constexpr DerivedKey kDerivedKeys[] = {
 };
 constexpr size_t kDerivedKeyCount = std::size(kDerivedKeys);
 
+// The typed field behind `field` when it is a string (other than the kind's name), else null.
+const std::string* TextField(const Span& span, Field field) {
+  switch (field) {
+    case Field::kSession:
+      return &span.session_id;
+    case Field::kUser:
+      return &span.user_id;
+    case Field::kModel:
+      return &span.model_name;
+    case Field::kProvider:
+      return &span.provider;
+    default:
+      return nullptr;
+  }
+}
+
+// The typed field behind `field` when it is a token count, else null.
+const int64_t* CountField(const Span& span, Field field) {
+  switch (field) {
+    case Field::kPrompt:
+      return &span.prompt_tokens;
+    case Field::kCompletion:
+      return &span.completion_tokens;
+    case Field::kTotal:
+      return &span.total_tokens;
+    case Field::kCacheRead:
+      return &span.cache_read_tokens;
+    case Field::kCacheWrite:
+      return &span.cache_write_tokens;
+    case Field::kPromptAudio:
+      return &span.prompt_audio_tokens;
+    case Field::kReasoning:
+      return &span.reasoning_tokens;
+    case Field::kCompletionAudio:
+      return &span.completion_audio_tokens;
+    default:
+      return nullptr;
+  }
+}
+
 // The field's value as the attribute the conventions read it from; nullopt for a cost the span
 // does not have.
 std::optional<AttributeValue> FieldValue(const Span& span, Field field) {
-  switch (field) {
-    case Field::kKindName:
-      return std::string(SpanKindName(span.kind));
-    case Field::kSession:
-      return span.session_id;
-    case Field::kUser:
-      return span.user_id;
-    case Field::kModel:
-      return span.model_name;
-    case Field::kProvider:
-      return span.provider;
-    case Field::kPrompt:
-      return span.prompt_tokens;
-    case Field::kCompletion:
-      return span.completion_tokens;
-    case Field::kTotal:
-      return span.total_tokens;
-    case Field::kCacheRead:
-      return span.cache_read_tokens;
-    case Field::kCacheWrite:
-      return span.cache_write_tokens;
-    case Field::kPromptAudio:
-      return span.prompt_audio_tokens;
-    case Field::kReasoning:
-      return span.reasoning_tokens;
-    case Field::kCompletionAudio:
-      return span.completion_audio_tokens;
-    case Field::kCost:
-      if (!span.cost_usd) return std::nullopt;
-      return *span.cost_usd;
+  if (field == Field::kKindName) return std::string(SpanKindName(span.kind));
+  if (field == Field::kCost) {
+    if (!span.cost_usd) return std::nullopt;
+    return *span.cost_usd;
   }
-  return std::nullopt;
+  if (const std::string* text = TextField(span, field)) return *text;
+  return *CountField(span, field);
 }
 
-// Whether `value` is exactly what FieldValue gives (doubles bit for bit).
+// Whether `value` is exactly what FieldValue gives (doubles bit for bit), without copying it.
 bool SameAsField(const Span& span, Field field, const AttributeValue& value) {
-  switch (field) {
-    case Field::kKindName: {
-      // Only kinds that decode as themselves (out-of-range ones decode as kUnknown).
-      const auto* s = std::get_if<std::string>(&value);
-      return static_cast<int>(span.kind) < kSpanKindCount && s != nullptr &&
-             *s == SpanKindName(span.kind);
-    }
-    case Field::kSession:
-    case Field::kUser:
-    case Field::kModel:
-    case Field::kProvider: {
-      const auto* s = std::get_if<std::string>(&value);
-      const std::string& want = field == Field::kSession ? span.session_id
-                                : field == Field::kUser  ? span.user_id
-                                : field == Field::kModel ? span.model_name
-                                                         : span.provider;
-      return s != nullptr && *s == want;
-    }
-    case Field::kCost: {
-      const auto* d = std::get_if<double>(&value);
-      return d != nullptr && span.cost_usd && std::memcmp(d, &*span.cost_usd, 8) == 0;
-    }
-    default: {
-      const auto* i = std::get_if<int64_t>(&value);
-      const std::optional<AttributeValue> want = FieldValue(span, field);
-      return i != nullptr && want && std::get<int64_t>(*want) == *i;
-    }
+  if (field == Field::kKindName) {
+    // Only kinds that decode as themselves (out-of-range ones decode as kUnknown).
+    const auto* s = std::get_if<std::string>(&value);
+    return static_cast<int>(span.kind) < kSpanKindCount && s != nullptr &&
+           *s == SpanKindName(span.kind);
   }
+  if (field == Field::kCost) {
+    const auto* d = std::get_if<double>(&value);
+    return d != nullptr && span.cost_usd && std::memcmp(d, &*span.cost_usd, 8) == 0;
+  }
+  if (const std::string* text = TextField(span, field)) {
+    const auto* s = std::get_if<std::string>(&value);
+    return s != nullptr && *s == *text;
+  }
+  const auto* i = std::get_if<int64_t>(&value);
+  return i != nullptr && *i == *CountField(span, field);
 }
 
 // kDerivedKeys by key length: for each length, a bit per entry of that length. Every attribute
