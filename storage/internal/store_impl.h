@@ -122,9 +122,15 @@ class SpanStore::Impl {
   // Write path (write_path.cc).
   void WriterLoop();
   void Commit(std::vector<std::shared_ptr<PendingWrite>>& group);
-  bool IsSealedDuplicate(
-      const internal::RowData& row,
-      std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>>* cache);
+  // What one commit (or the replay at open) learned of sealed spans, trace by trace, and the
+  // trace-index iterator it looks them up with (created once: a RocksDB iterator costs more to
+  // make than a seek). Sealed blocks written after the iterator was made are not seen by it, but
+  // their rows stay in pending_hashes_ until the sealer takes dedupe_mu_, which a commit holds.
+  struct SealedLookup {
+    std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> spans_of_trace;
+    std::unique_ptr<rocksdb::Iterator> trace_index;
+  };
+  bool IsSealedDuplicate(const internal::RowData& row, SealedLookup* lookup);
   Status Replay();
   // Appends committed rows to open blocks. REQUIRES: state_mu_ held exclusively.
   void AppendLocked(uint32_t project, const internal::RowData& row, uint64_t seq,

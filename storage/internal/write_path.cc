@@ -225,17 +225,17 @@ void SpanStore::Impl::WriterLoop() {
   }
 }
 
-bool SpanStore::Impl::IsSealedDuplicate(
-    const RowData& row,
-    std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>>* cache) {
-  auto it = cache->find(row.trace);
-  if (it == cache->end()) {
+bool SpanStore::Impl::IsSealedDuplicate(const RowData& row, SealedLookup* lookup) {
+  auto it = lookup->spans_of_trace.find(row.trace);
+  if (it == lookup->spans_of_trace.end()) {
     std::vector<std::array<uint8_t, 8>> spans;
     // The trace index's prefix bloom answers "never seen" for new traces without reading blocks.
-    rocksdb::ReadOptions ro;
-    ro.prefix_same_as_start = true;
-    std::unique_ptr<rocksdb::Iterator> idx(
-        db_->db()->NewIterator(ro, db_->cf(internal::kTraceIdx)));
+    if (lookup->trace_index == nullptr) {
+      rocksdb::ReadOptions ro;
+      ro.prefix_same_as_start = true;
+      lookup->trace_index.reset(db_->db()->NewIterator(ro, db_->cf(internal::kTraceIdx)));
+    }
+    rocksdb::Iterator* idx = lookup->trace_index.get();
     const std::string prefix(reinterpret_cast<const char*>(row.trace.data()), 16);
     internal::BlockReader reader(*db_, &column_cache_, nullptr);
     for (idx->Seek(prefix); idx->Valid() && idx->key().starts_with(prefix); idx->Next()) {
@@ -257,7 +257,7 @@ bool SpanStore::Impl::IsSealedDuplicate(
         }
       }
     }
-    it = cache->emplace(row.trace, std::move(spans)).first;
+    it = lookup->spans_of_trace.emplace(row.trace, std::move(spans)).first;
   }
   return std::find(it->second.begin(), it->second.end(), row.span) != it->second.end();
 }
@@ -265,7 +265,7 @@ bool SpanStore::Impl::IsSealedDuplicate(
 void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) {
   std::unique_lock dedupe_lock(dedupe_mu_);
   internal::U64HashSet in_group;
-  std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
+  SealedLookup sealed_cache;
   rocksdb::WriteBatch batch;
   CommitPages pages(options_.page_compression_level);
   struct Accepted {
@@ -456,7 +456,7 @@ Status SpanStore::Impl::Replay() {
       db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
   const uint32_t cutoff = cutoff_->bucket.load();
   uint64_t replayed = 0;
-  std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> sealed_cache;
+  SealedLookup sealed_cache;
   std::unique_lock state_lock(state_mu_);
   for (it->Seek(keys::EncodePayloadKey(replay_from, 0)); it->Valid(); it->Next()) {
     if (it->key().size() != keys::kPayloadKeySize)
