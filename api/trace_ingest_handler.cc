@@ -56,6 +56,8 @@ Response TraceIngestHandler::Handle(const Request& request) const {
   }
   ingest::DecodeOptions decode;
   decode.project_header = std::string(request.Header("x-project-name"));
+  // The decoders validate under the store's limits, so the store need not look again.
+  decode.span_limits = store_.limits();
   Result<ingest::DecodedBatch> batch = format == BodyFormat::kProtobuf
                                            ? ingest::DecodeProtobuf(body, decode)
                                            : ingest::DecodeJson(body, decode);
@@ -64,7 +66,7 @@ Response TraceIngestHandler::Handle(const Request& request) const {
   uint64_t rejected = batch->rejected_count;
   std::string message = ingest::DescribeRejections(*batch);
   if (!batch->spans.empty()) {
-    Result<WriteResult> written = store_.Write(std::move(batch->spans));
+    Result<WriteResult> written = store_.Write(std::move(batch->spans), {.validated = true});
     if (!written.ok()) {
       if (written.status().IsUnavailable()) {
         Response r = ErrorResponse(503, written.status().message());

@@ -437,9 +437,10 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options) 
   return std::unique_ptr<SpanStore>(new SpanStore(std::move(impl)));
 }
 
-Result<WriteResult> SpanStore::Write(std::vector<Span> spans) {
-  return impl_->Write(std::move(spans));
+Result<WriteResult> SpanStore::Write(std::vector<Span> spans, const WriteOptions& options) {
+  return impl_->Write(std::move(spans), options);
 }
+const SpanLimits& SpanStore::limits() const { return impl_->options().limits; }
 Status SpanStore::Flush() { return impl_->Flush(); }
 Status SpanStore::Scan(const ScanRequest& request,
                        const std::function<Status(const ColumnView&)>& fn) const {

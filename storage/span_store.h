@@ -180,6 +180,16 @@ struct StoreStats {
   bool direct_writes = false;
 };
 
+// How SpanStore::Write treats a batch.
+struct WriteOptions {
+  // Every span of the batch already passed ValidateSpan under this store's limits(), its strings
+  // checked for UTF-8 there or by the reader they came from (Utf8Check::kAlreadyChecked): the
+  // store does not validate them again. The OTLP decoders validate as they decode, to name a
+  // rejected span by its place in the request; this spares the second pass. The retention
+  // check still applies.
+  bool validated = false;
+};
+
 // The span store: durable, idempotent on (trace id, span id), columnar. A thin facade over the
 // writer (group commit), the sealer (open blocks -> column blocks) and the readers.
 // Thread-safe: every method may be called from any thread.
@@ -201,7 +211,10 @@ class SpanStore {
   // kUnavailable when the queue is full (retry later) or the store is read-only or closing;
   // kInvalidArgument for a batch of 2^24 spans or more; kIOError when the commit failed
   // (nothing of the batch is stored).
-  Result<WriteResult> Write(std::vector<Span> spans);
+  Result<WriteResult> Write(std::vector<Span> spans, const WriteOptions& options = {});
+
+  // The limits Write validates spans against (StoreOptions::limits).
+  const SpanLimits& limits() const;
 
   // Seals every open block and waits for it. Queries give the same answers before and after.
   Status Flush();

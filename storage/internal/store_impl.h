@@ -83,7 +83,7 @@ class SpanStore::Impl {
   // Loads the dictionary and counters, replays unsealed rows, starts the threads.
   Status Start();
 
-  Result<WriteResult> Write(std::vector<Span> spans);
+  Result<WriteResult> Write(std::vector<Span> spans, const WriteOptions& write_options);
   Status Flush();
   Status Scan(const ScanRequest& request, const std::function<Status(const ColumnView&)>& fn) const;
   std::shared_ptr<const ReadSnapshot> Snapshot() const;
@@ -101,6 +101,7 @@ class SpanStore::Impl {
   StoreStats Stats() const;
   Status Compact();
   const internal::Dictionary& dictionary() const { return dict_; }
+  const StoreOptions& options() const { return options_; }
 
   // Replication outbox (outbox.cc).
   Result<std::vector<OutboxEntry>> ReadOutbox(uint64_t after_seq, size_t max_spans) const;

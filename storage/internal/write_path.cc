@@ -134,7 +134,8 @@ PreparedRow Prepare(Span&& s, size_t index) {
 
 }  // namespace
 
-Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
+Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans,
+                                           const WriteOptions& write_options) {
   if (db_->read_only()) return Status::Unavailable("store is open read-only");
   // One commit addresses its records with 24 bits (keys::MakeRecordRef); see WriterLoop.
   if (spans.size() > kMaxWriteSpans) {
@@ -160,7 +161,7 @@ Result<WriteResult> SpanStore::Impl::Write(std::vector<Span> spans) {
   };
   const uint32_t cutoff = cutoff_->bucket.load(std::memory_order_relaxed);
   for (size_t i = 0; i < spans.size(); ++i) {
-    Status valid = ValidateSpan(spans[i], options_.limits);
+    Status valid = write_options.validated ? Status::OK() : ValidateSpan(spans[i], options_.limits);
     if (valid.ok() && keys::BucketOf(spans[i].start_unix_nano) < cutoff) {
       valid = Status::InvalidArgument("span starts before the retention period");
     }

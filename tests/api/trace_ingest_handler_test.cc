@@ -205,5 +205,37 @@ TEST_F(TraceIngestHandlerTest, AllSpansRejectedStillAnswers200) {
   EXPECT_THAT(store_->ListProjects().value(), IsEmpty());
 }
 
+// The decoders validate under the store's limits (the store then does not validate again), so a
+// store configured with tighter limits rejects through the handler what it would reject itself.
+TEST(TraceIngestHandlerLimitsTest, SpansAreValidatedUnderTheStoresLimits) {
+  testing::TempDir dir;
+  StoreOptions options = testing::SmallStoreOptions();
+  options.path = dir.path() + "/data";
+  options.limits.max_string_bytes = 64;
+  Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  TraceIngestHandler handler(**store, IngestOptions{});
+  for (Wire wire : {Wire::kProtobuf, Wire::kJson}) {
+    std::vector<Span> spans = MakeTrace(wire == Wire::kProtobuf ? 1 : 2, 4, "p");
+    spans[1].attributes.push_back({"input.value", std::string(100, 'v')});
+    Request request;
+    request.method = "POST";
+    request.target = request.path = "/v1/traces";
+    request.headers["content-type"] = testing::ContentTypeOf(wire);
+    request.body = EncodeSpans(spans, wire);
+    Response r = handler.Handle(request);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ExportResult result = ParseExportResponse(r.body, wire);
+    ASSERT_TRUE(result.parsed) << r.body;
+    EXPECT_EQ(result.rejected_spans, 1);
+    EXPECT_THAT(result.error_message, HasSubstr("span 1"));
+    EXPECT_THAT(result.error_message, HasSubstr("longer than 64 bytes"));
+    Result<std::vector<Span>> trace = (*store)->GetTrace(spans[0].trace_id);
+    ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+    EXPECT_EQ(trace->size(), 3u);
+    for (const Span& s : *trace) EXPECT_NE(s.span_id, spans[1].span_id);
+  }
+}
+
 }  // namespace
 }  // namespace roost::api

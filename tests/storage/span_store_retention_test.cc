@@ -182,6 +182,17 @@ TEST_F(SpanStoreTest, WriteRefusesSpansOlderThanTheAppliedCutoff) {
   EXPECT_THAT(r->rejected[0].reason, HasSubstr("retention"));
   EXPECT_EQ(r->rejected[1].index, 2u);
   EXPECT_THAT(store->GetTrace(TraceIdOf(500)).value(), ::testing::ElementsAre(at_cutoff));
+
+  // A batch its caller validated (WriteOptions::validated) still meets the retention check.
+  Span old_again = MakeSpan(501, 1, world.At(-1));
+  Span kept = MakeSpan(501, 2, world.At(30));
+  r = store->Write({old_again, kept}, {.validated = true});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->stored, 1u);
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].index, 0u);
+  EXPECT_THAT(r->rejected[0].reason, HasSubstr("retention"));
+  EXPECT_THAT(store->GetTrace(TraceIdOf(501)).value(), ::testing::ElementsAre(kept));
 }
 
 TEST_F(SpanStoreTest, ApplyRetentionWithoutRetentionSettingKeepsEverything) {

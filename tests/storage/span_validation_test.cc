@@ -211,6 +211,27 @@ TEST_F(SpanStoreTest, WriteStoresNothingOfAnInvalidOnlyBatch) {
   EXPECT_EQ(scan->total_rows, 0u);
 }
 
+TEST_F(SpanStoreTest, ValidatedWriteSkipsOnlyTheStoresOwnValidation) {
+  StoreOptions options = Options();
+  options.limits.max_string_bytes = 64;
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->limits().max_string_bytes, 64u);
+  Span long_value = MakeSpan(1, 1, kBaseTime);
+  long_value.attributes.push_back({"input.value", std::string(100, 'v')});
+  // Without the flag the store validates: over its own limit, rejected.
+  Result<WriteResult> checked = store->Write({long_value});
+  ASSERT_THAT(checked, IsOk());
+  ASSERT_EQ(checked->rejected.size(), 1u);
+  EXPECT_THAT(checked->rejected[0].reason, HasSubstr("longer than 64 bytes"));
+  // With it, the caller's word stands (WriteOptions::validated): stored as given.
+  Result<WriteResult> trusted = store->Write({long_value}, {.validated = true});
+  ASSERT_THAT(trusted, IsOk());
+  EXPECT_EQ(trusted->stored, 1u);
+  EXPECT_TRUE(trusted->rejected.empty());
+  EXPECT_EQ(store->GetTrace(long_value.trace_id).value(), std::vector<Span>{long_value});
+}
+
 TEST_F(SpanStoreTest, RejectedSpanCanBeStoredOnceCorrected) {
   auto store = OpenStore(Options());
   ASSERT_NE(store, nullptr);

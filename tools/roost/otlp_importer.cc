@@ -81,6 +81,8 @@ Status OtlpImporter::ImportFile(const std::string& path) {
   if (!content.ok()) return content.status();
   ingest::DecodeOptions decode;
   decode.project_header = options_.project;
+  // The decoder validates under the store's limits, so the store need not look again.
+  decode.span_limits = store_.limits();
   Result<DetectedOtlpFormat> detected = DetectOtlpFormat((*content)->bytes(), decode);
   if (!detected.ok()) {
     return Status::InvalidArgument(path + ": " + detected.status().message() +
@@ -197,7 +199,7 @@ Status OtlpImporter::WriteRequest(const FileRun& run, const OtlpRequestSlice& re
         slice.assign(std::make_move_iterator(spans.begin() + static_cast<ptrdiff_t>(begin)),
                      std::make_move_iterator(spans.begin() + static_cast<ptrdiff_t>(end)));
       }
-      written = store_.Write(std::move(slice));
+      written = store_.Write(std::move(slice), {.validated = true});
       if (written.ok() || !written.status().IsUnavailable()) break;
     }
     if (!written.ok()) {
