@@ -16,7 +16,8 @@ struct DecodeOptions {
   // The value of the `x-project-name` request header; may be empty. When non-empty it names the
   // project of every span in the request (see ApplySemanticConventions).
   std::string project_header;
-  // Every span is checked against these by ValidateSpan.
+  // Every span is checked against these by ValidateSpan: a caller that writes the spans with
+  // WriteOptions::validated sets them to the store's limits().
   SpanLimits span_limits;
   // A request with more spans than this is refused as a whole.
   size_t max_spans = 1 << 18;

@@ -165,8 +165,7 @@ struct SpanLimits {
 
 // Whether ValidateSpan checks that every string is well-formed UTF-8. kAlreadyChecked is for a
 // caller whose strings all come from a reader that has checked them (libprotobuf checks every
-// proto3 string it parses, the OTLP JSON reader every string it reads); the store checks
-// everything again whatever its callers did.
+// proto3 string it parses, the OTLP JSON reader every string it reads).
 enum class Utf8Check { kCheck, kAlreadyChecked };
 
 // The one place spans are validated. Returns kInvalidArgument naming the first problem found:

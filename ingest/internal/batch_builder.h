@@ -23,7 +23,8 @@ class BatchBuilder {
   // included). A non-empty `decode_error` says the decoder found it unusable; it is rejected with
   // that reason. Otherwise conventions are applied and ValidateSpan decides. Every string of the
   // span must be well-formed UTF-8 already (the decoders' readers check them): ValidateSpan does
-  // not look again, here; the store does.
+  // not look again. Callers writing the batch pass WriteOptions::validated, so this is the only
+  // validation the spans get: DecodeOptions::span_limits must be the store's limits().
   void Add(Span&& span, std::string_view decode_error);
 
   // Spans added so far, accepted or not.
