@@ -42,31 +42,57 @@ struct DCtxDeleter {
 
 }  // namespace
 
+RecordPackBuilder::RecordPackBuilder(size_t expected_records, RecordFormat format)
+    : format_(format), expected_(expected_records) {
+  offsets_.reserve(expected_records);
+  Reset();
+}
+
+void RecordPackBuilder::Reset() {
+  reserved_ = expected_ > 0 ? HeaderSize(expected_) : 0;
+  body_.assign(reserved_, '\0');
+}
+
 void RecordPackBuilder::Add(std::string_view record) {
-  offsets_.push_back(static_cast<uint32_t>(body_.size()));
+  offsets_.push_back(static_cast<uint32_t>(body_.size() - reserved_));
   body_.append(record);
   if (format_ == RecordFormat::kFlatBuffers) body_.resize(Align8(body_.size()), '\0');
 }
 
 void RecordPackBuilder::AddSpan(const Span& span) {
-  offsets_.push_back(static_cast<uint32_t>(body_.size()));
+  offsets_.push_back(static_cast<uint32_t>(body_.size() - reserved_));
   AppendSpanRecord(span, &body_);
 }
 
 std::string RecordPackBuilder::Finish(uint32_t tag) {
   const size_t count = offsets_.size();
   const size_t header = HeaderSize(count);
+  const size_t records = body_.size() - reserved_;
+  std::string head;
+  head.reserve(header);
+  AppendU32(&head, format_ == RecordFormat::kFlatBuffers ? kFlatMagic : kCompactMagic);
+  AppendU32(&head, static_cast<uint32_t>(count));
+  AppendU32(&head, tag);
+  for (uint32_t off : offsets_) AppendU32(&head, static_cast<uint32_t>(off + header));
+  AppendU32(&head, static_cast<uint32_t>(records + header));
+  head.resize(header, '\0');
   std::string out;
-  out.reserve(header + body_.size());
-  AppendU32(&out, format_ == RecordFormat::kFlatBuffers ? kFlatMagic : kCompactMagic);
-  AppendU32(&out, static_cast<uint32_t>(count));
-  AppendU32(&out, tag);
-  for (uint32_t off : offsets_) AppendU32(&out, static_cast<uint32_t>(off + header));
-  AppendU32(&out, static_cast<uint32_t>(body_.size() + header));
-  out.resize(header, '\0');
-  out += body_;
-  body_.clear();
+  if (header <= reserved_) {
+    // In place: the header goes at the end of the reserved room, the room before it is dropped
+    // (a memmove only for a pack of fewer records than expected). Both sizes are multiples of
+    // 8, so FlatBuffers records keep their alignment.
+    body_.replace(0, reserved_, head);
+    const size_t capacity = body_.capacity();
+    out = std::move(body_);
+    body_ = std::string();
+    body_.reserve(capacity);
+  } else {
+    out.reserve(header + records);
+    out = std::move(head);
+    out.append(body_, reserved_);
+  }
   offsets_.clear();
+  Reset();
   return out;
 }
 

@@ -31,22 +31,26 @@ class RecordPackBuilder {
  public:
   // Builds a pack of `format` records (kFlatBuffers packs align each record).
   explicit RecordPackBuilder(size_t expected_records = 0,
-                             RecordFormat format = RecordFormat::kCompact)
-      : format_(format) {
-    offsets_.reserve(expected_records);
-  }
+                             RecordFormat format = RecordFormat::kCompact);
   void Add(std::string_view record);
   // Adds a compact record encoded straight into the pack. REQUIRES: a kCompact builder.
   void AddSpan(const Span& span);
   size_t count() const { return offsets_.size(); }
-  size_t bytes() const { return body_.size(); }
+  size_t bytes() const { return body_.size() - reserved_; }
   // Returns the pack; the builder is left empty.
   std::string Finish(uint32_t tag = 0);
 
  private:
+  // Starts body_ with room for the header of `expected_` records.
+  void Reset();
+
   RecordFormat format_;
+  size_t expected_;
+  // The header's room at the front of body_: a pack of expected_ records is finished in place,
+  // without copying its records behind a header.
+  size_t reserved_ = 0;
   std::string body_;
-  std::vector<uint32_t> offsets_;
+  std::vector<uint32_t> offsets_;  // of records, from the end of the reserved room
 };
 
 // The tag of a pack or of a stored page, or nullopt when `value` is neither.

@@ -320,6 +320,43 @@ TEST(RecordPackTest, CompactRecordsRoundTripExactly) {
   EXPECT_EQ(*decoded, bare);
 }
 
+// A builder told how many records to expect finishes a pack of exactly that many in place, and
+// one of fewer or more by moving them: every pack, built one after another by the same builder,
+// holds exactly its records, aligned when the format asks for it.
+TEST(RecordPackTest, ExpectedRecordCountDoesNotChangeThePacks) {
+  for (RecordFormat format : {RecordFormat::kCompact, RecordFormat::kFlatBuffers}) {
+    RecordPackBuilder sized(4, format);
+    uint32_t tag = 0;
+    int next = 0;
+    for (int n : {4, 2, 4, 6, 1, 0, 4}) {
+      RecordPackBuilder plain(0, format);
+      std::vector<std::string> records;
+      for (int i = 0; i < n; ++i, ++next) {
+        records.push_back(std::string(static_cast<size_t>(next * 5 % 13), 'a' + next % 26));
+        sized.Add(records.back());
+        plain.Add(records.back());
+      }
+      EXPECT_EQ(sized.bytes(), plain.bytes()) << n;
+      const std::string pack = sized.Finish(++tag);
+      EXPECT_EQ(pack, plain.Finish(tag)) << n;
+      EXPECT_EQ(sized.count(), 0u);
+      Result<RecordPackReader> reader = RecordPackReader::Open(pack);
+      ASSERT_THAT(reader, IsOk()) << n;
+      ASSERT_EQ(reader->count(), records.size());
+      EXPECT_EQ(RecordPackTag(pack), tag);
+      for (size_t i = 0; i < records.size(); ++i) {
+        const std::string_view got = reader->Record(i);
+        EXPECT_EQ(got.substr(0, records[i].size()), records[i]) << n << " " << i;
+        if (format == RecordFormat::kFlatBuffers) {
+          EXPECT_EQ((got.data() - pack.data()) % 8, 0) << n << " " << i;
+        } else {
+          EXPECT_EQ(got.size(), records[i].size()) << n << " " << i;
+        }
+      }
+    }
+  }
+}
+
 // A pack of `n` full spans (span i: MakeFullSpan(1, 10 + i, kBaseTime + i)).
 std::string FullSpanPack(int n, uint32_t tag) {
   RecordPackBuilder builder;
