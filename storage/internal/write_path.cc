@@ -2,6 +2,7 @@
 // commit of payload pages, append to open blocks) and restart replay.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -118,6 +119,35 @@ class CommitPages {
   internal::RecordPackBuilder own_{keys::kPayloadPageRows};
   uint32_t own_page_ = 0;
   uint32_t own_tag_ = 0;
+};
+
+// Interns a commit's strings, remembering each kind's last value: consecutive rows mostly share
+// their project, session and user (the spans of a trace come together), which then cost a
+// comparison instead of a locked hash lookup.
+class CommitInterner {
+ public:
+  CommitInterner(internal::Dictionary& dict, rocksdb::WriteBatch* batch,
+                 rocksdb::ColumnFamilyHandle* cf)
+      : dict_(dict), batch_(batch), cf_(cf) {}
+
+  // `value` must outlive the interner.
+  uint32_t operator()(DictKind kind, std::string_view value) {
+    Last& last = last_[static_cast<size_t>(kind)];
+    if (last.known && last.value == value) return last.id;
+    last = Last{value, dict_.Intern(kind, value, batch_, cf_), true};
+    return last.id;
+  }
+
+ private:
+  struct Last {
+    std::string_view value;
+    uint32_t id = 0;
+    bool known = false;
+  };
+  internal::Dictionary& dict_;
+  rocksdb::WriteBatch* batch_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  std::array<Last, kDictKindCount> last_{};
 };
 
 PreparedRow Prepare(Span&& s, size_t index) {
@@ -276,7 +306,7 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     uint32_t slot;  // record number in that page
   };
   std::vector<Accepted> accepted;
-  auto* dict_cf = db_->cf(internal::kDict);
+  CommitInterner intern(dict_, &batch, db_->cf(internal::kDict));
   const uint64_t seq = next_seq_;
   std::vector<bool> stored_row;
   for (auto& pending : group) {
@@ -313,11 +343,11 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
         if (!stored_row[i]) continue;
         PreparedRow& pr = pending->rows[i];
         RowData& r = pr.row;
-        r.name = dict_.Intern(DictKind::kName, pr.name, &batch, dict_cf);
-        r.model = dict_.Intern(DictKind::kModel, pr.model, &batch, dict_cf);
-        r.session = dict_.Intern(DictKind::kSession, pr.session, &batch, dict_cf);
-        r.user = dict_.Intern(DictKind::kUser, pr.user, &batch, dict_cf);
-        const uint32_t project = dict_.Intern(DictKind::kProject, pr.project, &batch, dict_cf);
+        r.name = intern(DictKind::kName, pr.name);
+        r.model = intern(DictKind::kModel, pr.model);
+        r.session = intern(DictKind::kSession, pr.session);
+        r.user = intern(DictKind::kUser, pr.user);
+        const uint32_t project = intern(DictKind::kProject, pr.project);
         const CommitPages::Place at =
             whole ? CommitPages::Place{whole_page, pr.slot}
                   : pages.Repack(reader->Record(pr.slot), keys::BucketOf(r.start));
