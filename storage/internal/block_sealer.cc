@@ -1,6 +1,7 @@
 #include "storage/internal/block_sealer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <unordered_map>
@@ -100,7 +101,7 @@ std::string SealedThroughKey(uint32_t project, uint32_t bucket) {
 }
 
 Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb& db,
-                      rocksdb::WriteBatch* batch) {
+                      rocksdb::WriteBatch* batch, std::vector<TraceIndexKey>* trace_keys) {
   const size_t n = block.rows();
   if (n == 0) return Status::InvalidArgument("sealing an empty block");
   // Rows sorted by (start, hash). The sort runs over compact keys and the rows are then copied
@@ -190,9 +191,11 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   }
   std::sort(traces.begin(), traces.end());
   traces.erase(std::unique(traces.begin(), traces.end()), traces.end());
+  const std::string block_key = keys::EncodeBlockKey(key);
   for (const auto& t : traces) {
-    batch->Put(db.cf(kTraceIdx), keys::EncodeTraceIndexKey(t, key), rocksdb::Slice())
-        .PermitUncheckedError();
+    TraceIndexKey& k = trace_keys->emplace_back();
+    std::memcpy(k.data(), t.data(), t.size());
+    std::memcpy(k.data() + t.size(), block_key.data(), keys::kBlockKeySize);
   }
   for (const auto& [session, count] : sessions) {
     std::string v;
@@ -204,11 +207,18 @@ Status BuildSealBatch(const OpenBlock& block, uint64_t block_seq, const StoreDb&
   }
   // No `agg` merges any more: block rollups answer what those per-hour aggregates did, and a
   // batch without merges lets RocksDB insert it into the memtables in parallel with the writer's.
-  std::string through;
-  keys::PutU64(&through, block.last_seq());
-  batch->Put(db.cf(kMeta), SealedThroughKey(key.project, key.bucket), through)
-      .PermitUncheckedError();
   return Status::OK();
+}
+
+void PutTraceIndex(std::vector<TraceIndexKey>* trace_keys, const StoreDb& db,
+                   rocksdb::WriteBatch* batch) {
+  std::sort(trace_keys->begin(), trace_keys->end());
+  for (const TraceIndexKey& k : *trace_keys) {
+    batch
+        ->Put(db.cf(kTraceIdx), rocksdb::Slice(reinterpret_cast<const char*>(k.data()), k.size()),
+              rocksdb::Slice())
+        .PermitUncheckedError();
+  }
 }
 
 }  // namespace roost::internal

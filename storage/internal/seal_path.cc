@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -44,7 +45,7 @@ void SpanStore::Impl::SealerLoop() {
 }
 
 Status SpanStore::Impl::SealDueLocked(bool all) {
-  std::vector<std::pair<std::shared_ptr<internal::OpenBlock>, uint64_t>> to_seal;
+  std::vector<FrozenBlock> to_seal;
   {
     std::unique_lock state_lock(state_mu_);
     const int64_t idle_before =
@@ -58,45 +59,77 @@ Status SpanStore::Impl::SealDueLocked(bool all) {
       }
     }
     for (const BlockKeyPair& key : due) FreezeLocked(key);
-    // Bound memory: seal the blocks holding the oldest rows first.
-    while (open_rows_ > options_.max_open_rows && !open_.empty()) {
-      auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
-        return a.second->first_seq() < b.second->first_seq();
-      });
-      FreezeLocked(oldest->first);
+    // Bound memory: seal the blocks holding the oldest rows first, down to three quarters of the
+    // bound, so that a round seals many blocks together (see SealBatch) rather than one block
+    // each time a commit crosses the bound.
+    if (open_rows_ > options_.max_open_rows) {
+      const size_t target = options_.max_open_rows - options_.max_open_rows / 4;
+      while (open_rows_ > target && !open_.empty()) {
+        auto oldest =
+            std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+              return a.second->first_seq() < b.second->first_seq();
+            });
+        FreezeLocked(oldest->first);
+      }
     }
     to_seal.assign(frozen_.begin(), frozen_.end());
   }
-  for (const auto& [block, seq] : to_seal) {
-    if (Status s = SealOne(block, seq); !s.ok()) return s;
+  for (size_t begin = 0; begin < to_seal.size();) {
+    size_t end = begin + 1;
+    size_t rows = to_seal[begin].first->rows();
+    while (end < to_seal.size() && rows + to_seal[end].first->rows() <= kMaxSealBatchRows) {
+      rows += to_seal[end++].first->rows();
+    }
+    if (Status s = SealBatch({to_seal.data() + begin, end - begin}); !s.ok()) return s;
+    begin = end;
   }
   if (!to_seal.empty()) return AdvanceReplayFloor();
   return Status::OK();
 }
 
-Status SpanStore::Impl::SealOne(const std::shared_ptr<internal::OpenBlock>& block,
-                                uint64_t block_seq) {
-  if (block->rows() > 0) {
-    rocksdb::WriteBatch batch;
-    if (Status s = internal::BuildSealBatch(*block, block_seq, *db_, &batch); !s.ok()) return s;
+Status SpanStore::Impl::SealBatch(std::span<const FrozenBlock> blocks) {
+  rocksdb::WriteBatch batch;
+  std::vector<internal::TraceIndexKey> trace_keys;
+  std::map<BlockKeyPair, uint64_t> sealed_through;  // the last commit sealed, per key
+  uint64_t next_block = 0;
+  for (const auto& [block, block_seq] : blocks) {
+    if (block->rows() == 0) continue;
+    if (Status s = internal::BuildSealBatch(*block, block_seq, *db_, &batch, &trace_keys);
+        !s.ok()) {
+      return s;
+    }
+    uint64_t& through = sealed_through[{block->project(), block->bucket()}];
+    through = std::max(through, block->last_seq());
+    next_block = std::max(next_block, block_seq + 1);
+  }
+  if (next_block > 0) {
+    internal::PutTraceIndex(&trace_keys, *db_, &batch);
+    for (const auto& [key, through] : sealed_through) {
+      std::string value;
+      keys::PutU64(&value, through);
+      batch.Put(db_->cf(internal::kMeta), internal::SealedThroughKey(key.first, key.second), value)
+          .PermitUncheckedError();
+    }
     std::string next;
-    keys::PutU64(&next, block_seq + 1);
+    keys::PutU64(&next, next_block);
     batch.Put(db_->cf(internal::kMeta), internal::kNextBlockKey, next).PermitUncheckedError();
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "sealing a block"); !s.ok()) {
+    if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "sealing blocks"); !s.ok()) {
       return s;
     }
   }
-  // The block is in RocksDB: readers and dedupe may now find its rows there.
+  // The blocks are in RocksDB: readers and dedupe may now find their rows there.
   std::lock_guard dedupe_lock(dedupe_mu_);
   std::unique_lock state_lock(state_mu_);
-  for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.Erase(block->Row(r).hash);
-  auto it =
-      std::find_if(frozen_.begin(), frozen_.end(), [&](const auto& f) { return f.first == block; });
-  if (it != frozen_.end()) frozen_.erase(it);
-  sealed_blocks_++;
-  sealed_rows_ += block->rows();
+  for (const auto& [block, block_seq] : blocks) {
+    for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.Erase(block->Row(r).hash);
+    auto it = std::find_if(frozen_.begin(), frozen_.end(),
+                           [&](const auto& f) { return f.first == block; });
+    if (it != frozen_.end()) frozen_.erase(it);
+    sealed_blocks_++;
+    sealed_rows_ += block->rows();
+  }
   return Status::OK();
 }
 

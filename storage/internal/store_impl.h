@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -142,7 +143,12 @@ class SpanStore::Impl {
   // Freezes what is due (or everything when `all`) and seals every frozen block in order.
   // REQUIRES: seal_mu_ held.
   Status SealDueLocked(bool all);
-  Status SealOne(const std::shared_ptr<internal::OpenBlock>& block, uint64_t block_seq);
+  // A frozen block and the number it is sealed under.
+  using FrozenBlock = std::pair<std::shared_ptr<internal::OpenBlock>, uint64_t>;
+  // At most this many rows are sealed in one WriteBatch (unless one block holds more).
+  static constexpr size_t kMaxSealBatchRows = size_t{1} << 18;
+  // Seals `blocks` in one atomic WriteBatch, in order.
+  Status SealBatch(std::span<const FrozenBlock> blocks);
   // REQUIRES: state_mu_ held exclusively.
   void FreezeLocked(const BlockKeyPair& key);
   Status AdvanceReplayFloor();
@@ -189,9 +195,9 @@ class SpanStore::Impl {
   // Open blocks (accepting rows) and frozen ones (being sealed, in freeze order).
   mutable std::shared_mutex state_mu_;
   std::map<BlockKeyPair, std::shared_ptr<internal::OpenBlock>> open_;  // guarded by state_mu_
-  std::deque<std::pair<std::shared_ptr<internal::OpenBlock>, uint64_t>> frozen_;  // ditto
-  uint64_t next_block_ = 1;  // guarded by state_mu_
-  size_t open_rows_ = 0;     // rows in open_ (not frozen); guarded by state_mu_
+  std::deque<FrozenBlock> frozen_;                                     // guarded by state_mu_
+  uint64_t next_block_ = 1;                                            // guarded by state_mu_
+  size_t open_rows_ = 0;  // rows in open_ (not frozen); guarded by state_mu_
 
   // One sealing at a time (background thread, Flush, retention).
   std::mutex seal_mu_;

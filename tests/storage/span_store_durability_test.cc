@@ -83,6 +83,64 @@ TEST_F(SpanStoreTest, ReopenAfterPartialSealsNeverDuplicatesRows) {
   }
 }
 
+// Flush seals every frozen block in one WriteBatch: several blocks of one (project, bucket),
+// blocks of other buckets and projects, their trace index entries sorted together. After a
+// reopen nothing is replayed twice, every trace is found, and blocks sealed later get new numbers
+// (the batch recorded the highest).
+TEST_F(SpanStoreTest, OneSealBatchOfManyBlocksKeepsEveryRowOnceAcrossReopens) {
+  StoreOptions options = Options();  // background sealing off: only Flush() seals
+  options.max_block_rows = 10;
+  auto span_at = [](int i) {
+    Span s = MakeSpan(100 + i / 3, 1 + i, kBaseTime + (i % 3) * kHour + i);
+    s.project = i % 4 == 0 ? "b" : "a";
+    return s;
+  };
+  std::vector<Span> spans;
+  for (int i = 0; i < 120; ++i) spans.push_back(span_at(i));
+  auto expect_all = [&](SpanStore& store, const std::vector<Span>& want, const char* when) {
+    size_t rows = 0;
+    for (const char* project : {"a", "b"}) {
+      Result<ScanResult> scan = ScanProject(store, project);
+      ASSERT_THAT(scan, IsOk()) << when;
+      EXPECT_EQ(scan->repeated, 0u) << when;
+      rows += scan->total_rows;
+    }
+    EXPECT_EQ(rows, want.size()) << when;
+    for (size_t i = 0; i < want.size(); i += 3) {
+      Result<std::vector<Span>> trace = store.GetTrace(want[i].trace_id);
+      ASSERT_THAT(trace, IsOk()) << when << " trace of span " << i;
+      EXPECT_EQ(trace->size(), std::min<size_t>(3, want.size() - i)) << when << " span " << i;
+    }
+  };
+  {
+    auto store = OpenStore(options);
+    ASSERT_NE(store, nullptr);
+    for (size_t k = 0; k < spans.size(); k += 40) {
+      WriteOk(*store, std::vector<Span>(spans.begin() + k, spans.begin() + k + 40));
+    }
+    ASSERT_THAT(store->Flush(), IsOk());
+    EXPECT_EQ(store->Stats().open_rows, 0u);
+    EXPECT_EQ(store->Stats().sealed_rows, spans.size());
+    EXPECT_GE(store->Stats().sealed_blocks, 12u);  // 120 rows, at most 10 a block
+    expect_all(*store, spans, "sealed");
+  }
+  {
+    auto store = OpenStore(options);
+    ASSERT_NE(store, nullptr);
+    expect_all(*store, spans, "reopened");
+    EXPECT_EQ(store->Stats().open_rows, 0u);  // nothing replayed
+    std::vector<Span> more;
+    for (int i = 120; i < 180; ++i) more.push_back(span_at(i));
+    WriteOk(*store, more);
+    ASSERT_THAT(store->Flush(), IsOk());
+    spans.insert(spans.end(), more.begin(), more.end());
+    expect_all(*store, spans, "sealed again");
+  }
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  expect_all(*store, spans, "reopened again");
+}
+
 // The crash test's spans: batch `batch` of child `child` holds kCrashBatch spans in two projects
 // and three hour buckets, so that a 100-row block limit splits most commits.
 constexpr uint32_t kCrashBatch = 200;
