@@ -163,6 +163,10 @@ struct SpanLimits {
   int64_t max_token_count = int64_t{1} << 31;
 };
 
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF), as
+// proto3 requires of strings. ASCII runs are checked 32 bytes at a time.
+[[nodiscard]] bool IsValidUtf8(std::string_view s);
+
 // Whether ValidateSpan checks that every string is well-formed UTF-8. kAlreadyChecked is for a
 // caller whose strings all come from a reader that has checked them (libprotobuf checks every
 // proto3 string it parses, the OTLP JSON reader every string it reads).

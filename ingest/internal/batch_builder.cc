@@ -3,14 +3,14 @@
 #include <string>
 #include <utility>
 
-#include "ingest/internal/utf8.h"
 #include "ingest/semantic_conventions.h"
+#include "storage/span.h"
 
 namespace roost::ingest::internal {
 
 BatchBuilder::BatchBuilder(const DecodeOptions& options) : options_(options) {
   // The one string of a span that comes from outside the body's reader.
-  if (!IsValidUtf8(options_.project_header)) {
+  if (!roost::IsValidUtf8(options_.project_header)) {
     project_header_error_ = "project (x-project-name header) is not valid UTF-8";
   }
 }

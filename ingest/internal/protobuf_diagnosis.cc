@@ -7,7 +7,7 @@
 
 #include <google/protobuf/descriptor.h>
 
-#include "ingest/internal/utf8.h"
+#include "storage/span.h"
 
 namespace roost::ingest::internal {
 namespace {
@@ -86,7 +86,7 @@ class Walker {
     const FieldDescriptor* field =
         message->FindFieldByNumber(static_cast<int>(std::min<uint64_t>(number, INT32_MAX)));
     if (field == nullptr) return "";
-    if (field->type() == FieldDescriptor::TYPE_STRING && !IsValidUtf8(payload)) {
+    if (field->type() == FieldDescriptor::TYPE_STRING && !roost::IsValidUtf8(payload)) {
       return "string field " + field->full_name() + " at byte " + Str(base) + " is not valid UTF-8";
     }
     if (field->type() == FieldDescriptor::TYPE_MESSAGE) {

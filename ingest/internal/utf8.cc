@@ -30,15 +30,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
 std::string ToValidUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());

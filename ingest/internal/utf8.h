@@ -9,10 +9,6 @@ namespace roost::ingest::internal {
 // REQUIRES: i < s.size()
 size_t Utf8SequenceLength(std::string_view s, size_t i);
 
-// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF), as
-// proto3 requires of strings.
-bool IsValidUtf8(std::string_view s);
-
 // `s` with every byte that is not part of a well-formed UTF-8 sequence replaced by '?'.
 std::string ToValidUtf8(std::string_view s);
 
