@@ -1,10 +1,11 @@
-// DecodeProtobuf: ExportTraceServiceRequest bytes -> roost::Span.
+// DecodeProtobuf: ExportTraceServiceRequest bytes -> roost::Span. Ordinary requests are read
+// straight off the wire (internal/otlp_wire_decoder.cc); the rest go through libprotobuf here.
 //
-// The request is parsed into an arena whose first block is a per-thread buffer that survives the
-// call, so a steady stream of requests parses without allocating for the message tree. Strings
-// are then moved (not copied) out of the arena's messages into the spans: in protobuf 3.21 an
-// arena-allocated std::string keeps its characters on the heap, so the move hands the parsed
-// buffer over to the Span.
+// DecodeProtobufMessages: the request is parsed into an arena whose first block is a per-thread
+// buffer that survives the call, so a steady stream of requests parses without allocating for the
+// message tree. Strings are then moved (not copied) out of the arena's messages into the spans: in
+// protobuf 3.21 an arena-allocated std::string keeps its characters on the heap, so the move hands
+// the parsed buffer over to the Span.
 
 #include "ingest/protobuf_decoder.h"
 
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -22,6 +24,7 @@
 
 #include "ingest/base64.h"
 #include "ingest/internal/batch_builder.h"
+#include "ingest/internal/otlp_wire_decoder.h"
 #include "ingest/internal/protobuf_diagnosis.h"
 #include "ingest/internal/wire_value.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -284,7 +287,9 @@ Result<DecodedBatch> ParseAndMap(std::string_view body, const DecodeOptions& opt
 
 }  // namespace
 
-Result<DecodedBatch> DecodeProtobuf(std::string_view body, const DecodeOptions& options) {
+namespace internal {
+
+Result<DecodedBatch> DecodeProtobufMessages(std::string_view body, const DecodeOptions& options) {
   if (body.size() > static_cast<size_t>(INT_MAX)) {
     return Status::InvalidArgument("protobuf body is larger than 2 GiB");
   }
@@ -297,6 +302,19 @@ Result<DecodedBatch> DecodeProtobuf(std::string_view body, const DecodeOptions& 
   } catch (const std::bad_alloc&) {
     return Status::Unavailable("out of memory while decoding a protobuf request");
   }
+}
+
+}  // namespace internal
+
+Result<DecodedBatch> DecodeProtobuf(std::string_view body, const DecodeOptions& options) {
+  try {
+    if (std::optional<DecodedBatch> batch = internal::DecodeProtobufWire(body, options)) {
+      return std::move(*batch);
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::Unavailable("out of memory while decoding a protobuf request");
+  }
+  return internal::DecodeProtobufMessages(body, options);
 }
 
 }  // namespace roost::ingest
