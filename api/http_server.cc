@@ -39,7 +39,51 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-Request ToRequest(http::request<http::string_body>&& in) {
+// A request body read into a std::string by appending what arrives. Beast's string_body resizes
+// the string first (zero-filling every byte it is about to overwrite), which cost ~1.5% of the
+// server's CPU under OTLP ingest, for bodies of hundreds of KB.
+struct RequestBody {
+  using value_type = std::string;
+
+  class reader {
+   public:
+    template <bool kIsRequest, class Fields>
+    reader(http::header<kIsRequest, Fields>&, value_type& body) : body_(body) {}
+
+    // The parser has checked a declared length against its body limit already.
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      if (length) {
+        if (*length > body_.max_size()) {
+          ec = http::error::buffer_overflow;
+          return;
+        }
+        body_.reserve(static_cast<size_t>(*length));
+      }
+      ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      const size_t n = beast::buffer_bytes(buffers);
+      if (n > body_.max_size() - body_.size()) {
+        ec = http::error::buffer_overflow;
+        return 0;
+      }
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        body_.append(static_cast<const char*>(b.data()), b.size());
+      }
+      ec = {};
+      return n;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+Request ToRequest(http::request<RequestBody>&& in) {
   Request r;
   r.method = std::string(Std(in.method_string()));
   r.target = std::string(Std(in.target()));
@@ -241,7 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<RequestBody>> parser_;
   HttpServer::Impl& server_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
