@@ -26,6 +26,7 @@
 #include "ingest/internal/batch_builder.h"
 #include "ingest/internal/otlp_wire_decoder.h"
 #include "ingest/internal/protobuf_diagnosis.h"
+#include "ingest/internal/protobuf_fields.h"
 #include "ingest/internal/wire_value.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -36,6 +37,9 @@ namespace pb_common = opentelemetry::proto::common::v1;
 namespace pb_trace = opentelemetry::proto::trace::v1;
 namespace pb_collector = opentelemetry::proto::collector::trace::v1;
 using google::protobuf::RepeatedPtrField;
+using internal::ReadId;
+using internal::ReadKind;
+using internal::ReadTime;
 using internal::WireValue;
 
 // The per-thread first arena block: starts small, grows to the largest request seen, but never
@@ -61,31 +65,6 @@ class ArenaBuffer {
   std::unique_ptr<char[]> data_ = std::make_unique_for_overwrite<char[]>(kMinArenaBytes);
   size_t size_ = kMinArenaBytes;
 };
-
-// Records a per-span problem; the first one wins.
-void Note(std::string* error, std::string_view problem) {
-  if (error->empty()) *error = problem;
-}
-
-template <size_t N>
-void ReadId(const std::string& bytes, std::array<uint8_t, N>* out, const char* what,
-            std::string* error) {
-  if (bytes.empty()) return;  // left all zero: ValidateSpan reports it missing
-  if (bytes.size() != N) {
-    Note(error, std::string(what) + " must be " + std::to_string(N) + " bytes, got " +
-                    std::to_string(bytes.size()));
-    return;
-  }
-  std::memcpy(out->data(), bytes.data(), N);
-}
-
-int64_t ReadTime(uint64_t nanos, const char* what, std::string* error) {
-  if (nanos > static_cast<uint64_t>(INT64_MAX)) {
-    Note(error, std::string(what) + " is out of range");
-    return 0;
-  }
-  return static_cast<int64_t>(nanos);
-}
 
 WireValue ToWire(pb_common::AnyValue* v);
 
@@ -179,12 +158,6 @@ InstrumentationScope ReadScope(pb_trace::ScopeSpans* ss) {
   return scope;
 }
 
-OtelSpanKind ReadKind(int kind) {
-  return kind >= 0 && kind <= static_cast<int>(OtelSpanKind::kConsumer)
-             ? static_cast<OtelSpanKind>(kind)
-             : OtelSpanKind::kUnspecified;
-}
-
 // Fills the span's own fields from `in`; per-span problems go to `error`.
 void ReadSpan(pb_trace::Span* in, Span* span, std::string* error) {
   ReadId(in->trace_id(), &span->trace_id.bytes, "trace id", error);
@@ -215,9 +188,7 @@ void ReadSpan(pb_trace::Span* in, Span* span, std::string* error) {
   }
   if (in->has_status()) {
     const int code = in->status().code();
-    span->status_code = code == 1   ? StatusCode::kOk
-                        : code == 2 ? StatusCode::kError
-                                    : StatusCode::kUnset;
+    span->status_code = internal::ReadStatusCode(code);
     span->status_message = std::move(*in->mutable_status()->mutable_message());
   }
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ingest/internal/batch_builder.h"
+#include "ingest/internal/protobuf_fields.h"
 #include "ingest/internal/wire_value.h"
 #include "storage/span.h"
 
@@ -168,37 +169,6 @@ size_t CountField(std::string_view message, uint32_t field) {
     r.Skip();
   }
   return n;
-}
-
-// Records a per-span problem; the first one wins.
-void Note(std::string* error, std::string_view problem) {
-  if (error->empty()) *error = problem;
-}
-
-template <size_t N>
-void ReadId(std::string_view bytes, std::array<uint8_t, N>* out, const char* what,
-            std::string* error) {
-  if (bytes.empty()) return;  // left all zero: ValidateSpan reports it missing
-  if (bytes.size() != N) {
-    Note(error, std::string(what) + " must be " + std::to_string(N) + " bytes, got " +
-                    std::to_string(bytes.size()));
-    return;
-  }
-  std::memcpy(out->data(), bytes.data(), N);
-}
-
-int64_t ReadTime(uint64_t nanos, const char* what, std::string* error) {
-  if (nanos > static_cast<uint64_t>(INT64_MAX)) {
-    Note(error, std::string(what) + " is out of range");
-    return 0;
-  }
-  return static_cast<int64_t>(nanos);
-}
-
-OtelSpanKind ReadKind(int kind) {
-  return kind >= 0 && kind <= static_cast<int>(OtelSpanKind::kConsumer)
-             ? static_cast<OtelSpanKind>(kind)
-             : OtelSpanKind::kUnspecified;
 }
 
 // An enum or int32 field: the varint's low 32 bits, as libprotobuf keeps them.
@@ -393,8 +363,8 @@ class Decoder {
     span->otel_kind = ReadKind(kind);
     span->start_unix_nano = ReadTime(start, "start time", error);
     span->end_unix_nano = ReadTime(end, "end time", error);
-    if (!event_error.empty()) Note(error, event_error);
-    if (!link_error.empty()) Note(error, link_error);
+    if (!event_error.empty()) NoteProblem(error, event_error);
+    if (!link_error.empty()) NoteProblem(error, link_error);
   }
 
   void Event(std::string_view message, SpanEvent* event, std::string* error) {
@@ -461,9 +431,7 @@ class Decoder {
           r.Skip();
       }
     }
-    span->status_code = code == 1   ? StatusCode::kOk
-                        : code == 2 ? StatusCode::kError
-                                    : StatusCode::kUnset;
+    span->status_code = ReadStatusCode(code);
   }
 
   // An AnyValue's one member, as found on the wire.
