@@ -6,9 +6,9 @@
 // Here each span is read straight off the wire, the same way ReadSpan maps a parsed one, and
 // every string is allocated once, in the Span. Anything the protobuf rules could make mean
 // something else (a repeated singular message merges, a repeated oneof member replaces, a known
-// field with another wire type is an unknown field, groups, varints with bits beyond 64) and anything
-// malformed makes the whole body go to libprotobuf instead: the wire path only has to agree with
-// it on well-formed, ordinary requests, and the tests check that it does.
+// field with another wire type is an unknown field, groups, varints with bits beyond 64) and
+// anything malformed makes the whole body go to libprotobuf instead: the wire path only has to
+// agree with it on well-formed, ordinary requests, and the tests check that it does.
 
 #include "ingest/internal/otlp_wire_decoder.h"
 
