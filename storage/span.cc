@@ -121,7 +121,40 @@ class SpanChecker {
 
 }  // namespace
 
+namespace {
+
+// True when every byte of `s` is below 0x80. Words of 32 and 8 bytes, the last word overlapping
+// the one before, so no string of 8 bytes or more takes a byte-at-a-time loop.
+bool IsAscii(std::string_view s) {
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n < 8) {
+    unsigned acc = 0;
+    for (size_t i = 0; i < n; ++i) acc |= static_cast<unsigned char>(p[i]);
+    return acc < 0x80;
+  }
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    uint64_t w[4];
+    std::memcpy(w, p + i, 32);
+    if (((w[0] | w[1] | w[2] | w[3]) & kHigh) != 0) return false;
+  }
+  uint64_t acc = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  uint64_t last;
+  std::memcpy(&last, p + n - 8, 8);
+  return ((acc | last) & kHigh) == 0;
+}
+
+}  // namespace
+
 bool IsValidUtf8(std::string_view s) {
+  if (IsAscii(s)) return true;
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {

@@ -2,6 +2,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -111,6 +112,36 @@ TEST(ValidateSpanTest, RejectsEachProblemNamingIt) {
     c.mutate(s);
     EXPECT_THAT(ValidateSpan(s), IsError(Status::Code::kInvalidArgument, c.reason)) << c.what;
   }
+}
+
+// IsValidUtf8 reads ASCII in words (the last one overlapping): one sequence, valid or not, at
+// every position of strings of every length up to 80 must be judged as a byte-by-byte reading
+// judges it.
+TEST(IsValidUtf8Test, EverySequenceAtEveryPositionOfEveryLength) {
+  const std::vector<std::pair<std::string, bool>> sequences = {{"\x80", false},
+                                                               {"\xff", false},
+                                                               {"\xc3\xa9", true},
+                                                               {"\xc3", false},
+                                                               {"\xc0\xaf", false},
+                                                               {"\xe2\x82\xac", true},
+                                                               {"\xed\xa0\x80", false},
+                                                               {"\xf0\x9f\x98\x80", true},
+                                                               {"\xf4\x90\x80\x80", false},
+                                                               {std::string(1, '\0'), true}};
+  int checked = 0;
+  for (size_t n = 0; n <= 80; ++n) {
+    const std::string ascii(n, 'a');
+    ASSERT_TRUE(IsValidUtf8(ascii)) << n;
+    for (const auto& [sequence, valid] : sequences) {
+      for (size_t pos = 0; pos + sequence.size() <= n; ++pos) {
+        std::string s = ascii;
+        s.replace(pos, sequence.size(), sequence);
+        ASSERT_EQ(IsValidUtf8(s), valid) << "length " << n << ", position " << pos;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 3000);
 }
 
 // Utf8Check::kAlreadyChecked skips exactly the UTF-8 checks: every other problem is still found.
