@@ -123,6 +123,23 @@ BENCHMARK(BM_Write)
     ->Iterations(1)
     ->UseRealTime();
 
+// ValidateSpan on realistic spans already in cache (batches of 1,000, as Write sees them): the
+// store's one validation pass, which `roost gen` and embedding callers pay on every span.
+void BM_ValidateSpan(benchmark::State& state) {
+  std::vector<std::vector<Span>> batches = Batches(1000, 1);
+  const std::vector<Span>& spans = batches.front();
+  const SpanLimits limits;
+  for (auto _ : state) {
+    for (const Span& span : spans) {
+      Status s = ValidateSpan(span, limits);
+      if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+      benchmark::DoNotOptimize(s);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(spans.size()));
+}
+BENCHMARK(BM_ValidateSpan);
+
 // Payload pages as the store writes them (256 compact records of generated spans), compressed
 // at zstd level `range(0)`: compressed bytes per span, and compression speed (raw bytes/s, one
 // core). Picks StoreOptions::page_compression_level.

@@ -4,6 +4,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string>
 
 namespace roost {
@@ -49,7 +53,7 @@ class SpanChecker {
   SpanChecker(const SpanLimits& limits, Utf8Check utf8)
       : limits_(limits), check_utf8_(utf8 == Utf8Check::kCheck) {}
 
-  Status String(std::string_view s, std::string_view what, std::string_view suffix = {}) {
+  Status String(std::string_view s, const char* what, const char* suffix = "") {
     bytes_ += s.size();
     if (s.size() > limits_.max_string_bytes) {
       return Status::InvalidArgument(std::string(what) + std::string(suffix) + " is longer than " +
@@ -62,7 +66,7 @@ class SpanChecker {
     return Status::OK();
   }
 
-  Status Attrs(const Attributes& attrs, std::string_view what) {
+  Status Attrs(const Attributes& attrs, const char* what) {
     if (attrs.size() > limits_.max_attributes) {
       return Status::InvalidArgument(std::string(what) + " has more than " +
                                      std::to_string(limits_.max_attributes) + " attributes");
@@ -135,11 +139,19 @@ bool IsAscii(std::string_view s) {
     return acc < 0x80;
   }
   size_t i = 0;
+#ifdef __SSE2__
+  for (; i + 32 <= n; i += 32) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 16));
+    if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) return false;
+  }
+#else
   for (; i + 32 <= n; i += 32) {
     uint64_t w[4];
     std::memcpy(w, p + i, 32);
     if (((w[0] | w[1] | w[2] | w[3]) & kHigh) != 0) return false;
   }
+#endif
   uint64_t acc = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
