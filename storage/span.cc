@@ -4,11 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#include <string>
 
 namespace roost {
 namespace {
