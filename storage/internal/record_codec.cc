@@ -1,9 +1,11 @@
 #include "storage/internal/record_codec.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -182,29 +184,50 @@ uint64_t ZigZag(int64_t v) {
 }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
 
+// Writes a record into a per-thread scratch buffer through a raw pointer, each write checked
+// against the buffer's end, and Finish() appends it to `out` in one piece: a record is ~60 small
+// writes, and appending each to a std::string checked and maybe grew the string every time
+// (BM_EncodeRecords: +15-24%). One Writer per thread at a time: they share the scratch.
 class Writer {
  public:
-  explicit Writer(std::string* out) : out_(out) {}
+  explicit Writer(std::string* out) : out_(out), scratch_(Scratch()) {
+    p_ = scratch_.data.get();
+    end_ = p_ + scratch_.size;
+  }
+  ~Writer() {
+    if (scratch_.size > kMaxKeptScratch) scratch_ = ScratchBuffer{};  // a huge span's
+  }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
 
-  void Byte(uint8_t b) { out_->push_back(static_cast<char>(b)); }
+  void Byte(uint8_t b) {
+    Ensure(1);
+    *p_++ = static_cast<char>(b);
+  }
   void Bytes(const void* p, size_t n) {
-    if (n > 0) out_->append(static_cast<const char*>(p), n);  // `p` may be null when n is 0
+    if (n == 0) return;  // `p` may be null when n is 0
+    Ensure(n);
+    std::memcpy(p_, p, n);
+    p_ += n;
   }
   void Varint(uint64_t v) {
-    char buf[10];
-    size_t n = 0;
+    Ensure(10);
     while (v >= 0x80) {
-      buf[n++] = static_cast<char>(v | 0x80);
+      *p_++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    buf[n++] = static_cast<char>(v);
-    out_->append(buf, n);
+    *p_++ = static_cast<char>(v);
   }
   void Signed(int64_t v) { Varint(ZigZag(v)); }
   void Double(double d) { Bytes(&d, 8); }
   void String(std::string_view s) {
     Varint(s.size());
-    out_->append(s);
+    Bytes(s.data(), s.size());
+  }
+  // Appends what was written to `out`.
+  void Finish() {
+    const char* begin = scratch_.data.get();
+    if (p_ != begin) out_->append(begin, static_cast<size_t>(p_ - begin));
   }
 
   void Attributes(const roost::Attributes& attrs) {
@@ -307,7 +330,32 @@ class Writer {
     }
   }
 
+  struct ScratchBuffer {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+  };
+  static constexpr size_t kMaxKeptScratch = size_t{1} << 20;
+  static ScratchBuffer& Scratch() {
+    thread_local ScratchBuffer scratch;
+    return scratch;
+  }
+  // Makes room for `n` more bytes, keeping what was written.
+  void Ensure(size_t n) {
+    if (static_cast<size_t>(end_ - p_) >= n) return;
+    const size_t used = static_cast<size_t>(p_ - scratch_.data.get());
+    const size_t size = std::max({size_t{4096}, 2 * scratch_.size, used + n});
+    auto data = std::make_unique_for_overwrite<char[]>(size);
+    if (used > 0) std::memcpy(data.get(), scratch_.data.get(), used);
+    scratch_.data = std::move(data);
+    scratch_.size = size;
+    p_ = scratch_.data.get() + used;
+    end_ = scratch_.data.get() + size;
+  }
+
   std::string* out_;
+  ScratchBuffer& scratch_;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
 };
 
 // Bounds-checked reading: the first failure sticks, and every later read returns zeros.
@@ -539,6 +587,7 @@ void AppendSpanRecord(const Span& span, std::string* out) {
   w.String(span.scope.name);
   w.String(span.scope.version);
   w.Attributes(span.scope.attributes);
+  w.Finish();
 }
 
 std::string EncodeSpanRecord(const Span& span) {

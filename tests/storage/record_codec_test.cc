@@ -42,6 +42,35 @@ TEST(RecordCodecTest, BareSpanRoundTripsWithAbsentFieldsAbsent) {
   EXPECT_FALSE(decoded->cost_usd.has_value());
 }
 
+// Records are written through a per-thread scratch buffer that grows for big spans (and is not
+// kept past 1 MiB): records of every size, in any order, come back whole, and appending to a
+// non-empty string keeps what it held.
+TEST(RecordCodecTest, RecordsOfEverySizeRoundTripThroughTheScratchBuffer) {
+  std::vector<Span> spans;
+  for (size_t bytes : {size_t{0}, size_t{100}, size_t{5000}, size_t{3} << 20, size_t{10},
+                       size_t{70000}, size_t{2} << 20, size_t{1}}) {
+    Span span = MakeFullSpan(static_cast<int>(spans.size()) + 1, 2, kBaseTime);
+    span.attributes.push_back({"big", std::string(bytes, 'x')});
+    for (int i = 0; i < 50; ++i) span.attributes.push_back({"k" + std::to_string(i), int64_t{i}});
+    spans.push_back(std::move(span));
+  }
+  std::string all = "prefix";
+  std::vector<size_t> ends;
+  for (const Span& span : spans) {
+    AppendSpanRecord(span, &all);
+    ends.push_back(all.size());
+  }
+  ASSERT_EQ(all.substr(0, 6), "prefix");
+  size_t begin = 6;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    Result<Span> decoded = DecodeSpanRecord(std::string_view(all).substr(begin, ends[i] - begin));
+    ASSERT_THAT(decoded, IsOk()) << i;
+    EXPECT_EQ(*decoded, spans[i]) << i;
+    EXPECT_EQ(EncodeSpanRecord(spans[i]), all.substr(begin, ends[i] - begin)) << i;
+    begin = ends[i];
+  }
+}
+
 // Decoding into a Span that held another (larger) span replaces every field.
 TEST(RecordCodecTest, DecodingIntoAUsedSpanReplacesEveryField) {
   const Span full = MakeFullSpan(1, 2, kBaseTime);
