@@ -479,32 +479,44 @@ class Decoder {
     return any;
   }
 
-  // A KeyValue at nesting level `level`, appended to `out` as the libprotobuf path's
-  // ReadAttributes appends it: scalars directly, the rest through WireValue.
-  void KeyValue(std::string_view message, int level, Attributes* out) {
-    std::string_view key, value;
+  // A KeyValue's fields as found on the wire. Bails on a second value: protobuf would merge it
+  // into the first.
+  struct KeyValueWire {
+    std::string_view key;
+    std::string_view value;  // the AnyValue message
     bool has_value = false;
+  };
+  KeyValueWire ReadKeyValue(std::string_view message) {
+    KeyValueWire kv;
     FieldReader r(message, &bailed_);
     while (r.Next()) {
       switch (r.field()) {
         case 1:
-          key = r.String();
+          kv.key = r.String();
           break;
         case 2:
-          if (has_value) r.Bail();  // a second value merges into the first
-          value = r.Bytes();
-          has_value = true;
+          if (kv.has_value) r.Bail();
+          kv.value = r.Bytes();
+          kv.has_value = true;
           break;
         default:
           r.Skip();
       }
     }
+    return kv;
+  }
+
+  // A KeyValue at nesting level `level`, appended to `out` as the libprotobuf path's
+  // ReadAttributes appends it: scalars directly, the rest through WireValue.
+  void KeyValue(std::string_view message, int level, Attributes* out) {
+    const KeyValueWire kv = ReadKeyValue(message);
     if (bailed_) return;
-    if (!has_value) {
+    const std::string_view key = kv.key;
+    if (!kv.has_value) {
       out->push_back({std::string(key), std::monostate{}});
       return;
     }
-    const AnyWire any = Any(value, level + 1);
+    const AnyWire any = Any(kv.value, level + 1);
     if (bailed_) return;
     switch (any.member) {
       case 0:
@@ -587,27 +599,12 @@ class Decoder {
   }
 
   void KeyValueToWire(std::string_view message, int level, std::vector<WireKeyValue>* out) {
-    std::string_view key, value;
-    bool has_value = false;
-    FieldReader r(message, &bailed_);
-    while (r.Next()) {
-      switch (r.field()) {
-        case 1:
-          key = r.String();
-          break;
-        case 2:
-          if (has_value) r.Bail();
-          value = r.Bytes();
-          has_value = true;
-          break;
-        default:
-          r.Skip();
-      }
-    }
+    const KeyValueWire kv = ReadKeyValue(message);
     if (bailed_) return;
+    const std::string_view key = kv.key;
     WireValue w;
-    if (has_value) {
-      const AnyWire any = Any(value, level + 1);
+    if (kv.has_value) {
+      const AnyWire any = Any(kv.value, level + 1);
       if (bailed_) return;
       w = ToWire(any, level + 1);
     }
