@@ -365,6 +365,7 @@ StoreStats SpanStore::Impl::Stats() const {
   s.duplicate_spans = duplicate_spans_.load();
   s.rejected_spans = rejected_spans_.load();
   s.direct_writes = db_->direct_writes();
+  s.writes_stopped = db_->WritesStopped();
   {
     std::lock_guard lock(queue_mu_);
     s.queued_spans = queued_spans_;

@@ -16,6 +16,10 @@
 #include "storage/rollup.h"
 #include "storage/span.h"
 
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
+
 namespace roost {
 
 struct StoreOptions {
@@ -57,6 +61,9 @@ struct StoreOptions {
   // for one, does not); StoreStats::direct_writes says which. The WAL is written as before.
   bool direct_writes = true;
   SpanLimits limits;
+  // The filesystem RocksDB reads and writes the data dir through; null is the operating
+  // system's. Tests put a fault-injecting one here (a disk that fills up and frees again).
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // One span refused by Write, with the reason.
@@ -178,6 +185,9 @@ struct StoreStats {
   uint64_t outbox_bytes = 0;     // replication queue
   // Whether flushes and compactions write with O_DIRECT (StoreOptions::direct_writes).
   bool direct_writes = false;
+  // Empty while writes work; while RocksDB refuses them (a full disk, until it finds space
+  // again), the error that stopped them.
+  std::string writes_stopped;
 };
 
 // How SpanStore::Write treats a batch.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -29,6 +30,9 @@ void SpanStore::Impl::FreezeLocked(const BlockKeyPair& key) {
 }
 
 void SpanStore::Impl::SealerLoop() {
+  // A failure that lasts (a full disk) is logged when it starts, then every half minute.
+  std::optional<std::chrono::steady_clock::time_point> failing_since;
+  std::chrono::steady_clock::time_point next_log;
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
@@ -38,7 +42,14 @@ void SpanStore::Impl::SealerLoop() {
       seal_wanted_ = false;
     }
     std::lock_guard seal_lock(seal_mu_);
-    if (Status s = SealDueLocked(/*all=*/false); !s.ok()) {
+    const Status s = SealDueLocked(/*all=*/false);
+    const auto now = std::chrono::steady_clock::now();
+    if (s.ok()) {
+      if (failing_since) spdlog::info("sealing works again");
+      failing_since.reset();
+    } else if (!failing_since || now >= next_log) {
+      if (!failing_since) failing_since = now;
+      next_log = now + std::chrono::seconds(30);
       spdlog::error("sealing failed (will retry): {}", s.ToString());
     }
   }
@@ -115,7 +126,7 @@ Status SpanStore::Impl::SealBatch(std::span<const FrozenBlock> blocks) {
     batch.Put(db_->cf(internal::kMeta), internal::kNextBlockKey, next).PermitUncheckedError();
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "sealing blocks"); !s.ok()) {
+    if (Status s = db_->Write(wo, &batch, "sealing blocks"); !s.ok()) {
       return s;
     }
   }
@@ -148,9 +159,9 @@ Status SpanStore::Impl::AdvanceReplayFloor() {
   if (floor <= replay_floor_) return Status::OK();
   std::string value;
   keys::PutU64(&value, floor);
-  Status s = internal::FromRocks(db_->db()->Put(rocksdb::WriteOptions(), db_->cf(internal::kMeta),
-                                                internal::kReplayFromKey, value),
-                                 "advancing the replay floor");
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->cf(internal::kMeta), internal::kReplayFromKey, value).PermitUncheckedError();
+  Status s = db_->Write(rocksdb::WriteOptions(), &batch, "advancing the replay floor");
   if (s.ok()) replay_floor_ = floor;
   return s;
 }
@@ -226,7 +237,7 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
   if (removed_ranges.empty() && result.open_rows_dropped == 0) return result;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status s = internal::FromRocks(db_->db()->Write(wo, &batch), "applying retention"); !s.ok()) {
+  if (Status s = db_->Write(wo, &batch, "applying retention"); !s.ok()) {
     return s;
   }
   if (Status s = AdvanceReplayFloor(); !s.ok()) return s;

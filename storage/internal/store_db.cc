@@ -12,7 +12,10 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
@@ -166,7 +169,89 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.IsCorruption()) return Status::Corruption(msg);
   if (s.IsInvalidArgument() || s.IsNotSupported()) return Status::InvalidArgument(msg);
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Unavailable(msg);
+  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kSpaceLimit) {
+    return Status::Unavailable("the data dir's disk is full (" + msg +
+                               "); nothing was written, retry once space is freed");
+  }
   return Status::IOError(msg);
+}
+
+namespace {
+
+// Tells StoreDb when RocksDB stops taking writes after an error, and turns RocksDB's own
+// recovery off: for a full disk that polls the free space only every 5 s, and a write it refuses
+// meanwhile restarts it. StoreDb::Write asks RocksDB to resume instead, at most every
+// kResumeInterval.
+class WriteStopListener : public rocksdb::EventListener {
+ public:
+  explicit WriteStopListener(std::shared_ptr<StoreDb::WriteStop> stop) : stop_(std::move(stop)) {}
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    // Soft errors (a compaction short of space) leave writes going.
+    if (error == nullptr || error->ok() || error->severity() < rocksdb::Status::kHardError) return;
+    std::lock_guard lock(stop_->mu);
+    stop_->error = *error;
+    stop_->stopped.store(true, std::memory_order_release);
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status error,
+                            bool* auto_recovery) override {
+    error.PermitUncheckedError();
+    if (auto_recovery != nullptr) *auto_recovery = false;
+  }
+
+ private:
+  std::shared_ptr<StoreDb::WriteStop> stop_;
+};
+
+}  // namespace
+
+std::string StoreDb::WritesStopped() const {
+  std::lock_guard lock(stop_->mu);
+  return stop_->error ? FromRocks(*stop_->error, "writes stopped").message() : std::string();
+}
+
+Status StoreDb::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
+                      std::string_view context) {
+  Status s = stop_->stopped.load(std::memory_order_acquire) ? WhileStopped(context) : Status::OK();
+  if (s.ok()) s = FromRocks(db_->Write(options, batch), context);
+  if (s.ok() && !write_failed_.load(std::memory_order_relaxed)) return s;
+  std::lock_guard lock(failure_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (s.ok()) {
+    if (write_failed_) spdlog::info("{}: writes succeed again", path_);
+    write_failed_ = false;
+  } else if (!write_failed_ || now >= next_failure_log_) {
+    // Logged when writes start failing, then every half minute while they still do.
+    spdlog::error("{}{}", write_failed_ ? "writes still fail: " : "", s.ToString());
+    write_failed_ = true;
+    next_failure_log_ = now + std::chrono::seconds(30);
+  }
+  return s;
+}
+
+Status StoreDb::WhileStopped(std::string_view context) {
+  std::lock_guard lock(resume_mu_);  // one Resume() at a time
+  std::optional<rocksdb::Status> error;
+  {
+    std::lock_guard stop_lock(stop_->mu);
+    error = stop_->error;
+  }
+  if (!error) return Status::OK();
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_resume_) return FromRocks(*error, context);
+  next_resume_ = now + kResumeInterval;
+  // Retries what failed (for a full disk, flushing the memtables); if that works RocksDB takes
+  // writes again, else it stays stopped with a fresh error (OnBackgroundError).
+  const rocksdb::Status resumed = db_->Resume();
+  if (!resumed.ok()) {
+    spdlog::debug("resuming writes: {}", resumed.ToString());
+    return FromRocks(*error, context);
+  }
+  std::lock_guard stop_lock(stop_->mu);
+  stop_->error.reset();
+  stop_->stopped.store(false, std::memory_order_release);
+  return Status::OK();
 }
 
 Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
@@ -193,6 +278,11 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
   db_options.enable_pipelined_write = true;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
+  db_options.listeners.push_back(std::make_shared<WriteStopListener>(store->stop_));
+  if (options.file_system) {
+    store->env_ = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = store->env_.get();
+  }
   // Decided before the DB exists, so that RocksDB never meets a filesystem refusing the flag.
   const bool direct = options.direct_writes && !options.read_only && DirectWritesWork(options.path);
   db_options.use_direct_io_for_flush_and_compaction = direct;

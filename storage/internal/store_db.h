@@ -2,8 +2,11 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,8 +65,32 @@ class StoreDb {
   // found the filesystem takes it).
   bool direct_writes() const { return direct_writes_; }
 
+  // Every write of the store goes through here. A write refused for want of disk space is
+  // kUnavailable naming the full disk; nothing of it was applied (RocksDB writes a batch
+  // atomically). RocksDB then stops taking writes until it recovers. Its own recovery is turned
+  // off (for a full disk it polls the free space every 5 s, and any write refused meanwhile
+  // restarts it); instead, while stopped, a write here first asks RocksDB to resume, at most
+  // every kResumeInterval, and otherwise fails at once with the error that stopped it, without
+  // reaching RocksDB. So writes go on within about kResumeInterval of space being freed.
+  // Failures are logged when they start and every half minute while they last. Thread-safe.
+  Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
+               std::string_view context);
+  static constexpr auto kResumeInterval = std::chrono::milliseconds(250);
+
+  // Empty while RocksDB takes writes; otherwise the error that stopped them.
+  std::string WritesStopped() const;
+
+  // Why RocksDB stopped taking writes, shared with the listener that learns it.
+  struct WriteStop {
+    std::atomic<bool> stopped{false};  // whether `error` is set, read without the lock
+    std::mutex mu;
+    std::optional<rocksdb::Status> error;  // set while stopped
+  };
+
  private:
   StoreDb() = default;
+  // The env of StoreOptions::file_system, when one is given; must outlive db_.
+  std::unique_ptr<rocksdb::Env> env_;
   // Compaction filters must outlive db_ (declared first, destroyed last).
   std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -71,13 +98,24 @@ class StoreDb {
   std::string path_;
   bool read_only_ = false;
   bool direct_writes_ = false;
+  // Write's part while RocksDB is stopped: OK once it resumes, else the error that stopped it.
+  Status WhileStopped(std::string_view context);
+
+  std::shared_ptr<WriteStop> stop_ = std::make_shared<WriteStop>();
+  std::mutex resume_mu_;
+  std::chrono::steady_clock::time_point next_resume_;  // under resume_mu_
+  // Whether the last write failed, and when to log again if they go on failing.
+  std::mutex failure_mu_;
+  std::atomic<bool> write_failed_{false};  // written under failure_mu_
+  std::chrono::steady_clock::time_point next_failure_log_;
 };
 
 // Whether `dir`'s filesystem accepts an O_DIRECT write: creates, writes one aligned block to and
 // removes a probe file in `dir` (which must exist). tmpfs, for one, refuses O_DIRECT opens.
 bool DirectWritesWork(const std::string& dir);
 
-// Converts a RocksDB status, prefixing `context` to the message.
+// Converts a RocksDB status, prefixing `context` to the message. Out of disk space (the
+// filesystem's, or RocksDB's space limit) is kUnavailable: it passes once space is freed.
 Status FromRocks(const rocksdb::Status& s, std::string_view context);
 
 }  // namespace roost::internal

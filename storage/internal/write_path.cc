@@ -378,11 +378,10 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     batch.Put(db_->cf(internal::kMeta), kNextSeqKey, next).PermitUncheckedError();
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    status = internal::FromRocks(db_->db()->Write(wo, &batch), "committing spans");
+    status = db_->Write(wo, &batch, "committing spans");
   }
   if (!status.ok()) {
-    dict_.Abort();
-    spdlog::error("{}", status.ToString());
+    dict_.Abort();  // StoreDb::Write logged the failure
     for (auto& pending : group) pending->done.set_value(status);
     return;
   }
