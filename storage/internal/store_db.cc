@@ -3,11 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <rocksdb/cache.h>
@@ -204,6 +209,72 @@ class WriteStopListener : public rocksdb::EventListener {
   std::shared_ptr<StoreDb::WriteStop> stop_;
 };
 
+// RocksDB's messages go to roost's log (spdlog, stderr) instead of a LOG file in the data dir:
+// one place to read, and nothing to write on a disk that may be full. (RocksDB's file logger,
+// as Debian builds it, aborts the process on the line after a failed write: an assertion in
+// WritableFileWriter. A full disk killed `roost serve` that way.)
+// A message RocksDB repeats (one per failed retry while a disk is full) is logged at most every
+// half minute, with a count of the ones left out.
+class RocksLogger : public rocksdb::Logger {
+ public:
+  explicit RocksLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    uint64_t left_out = 0;
+    {
+      // Keyed by the format string: the same message with other values counts as a repeat.
+      std::lock_guard lock(mu_);
+      const auto now = std::chrono::steady_clock::now();
+      Repeats& r = repeats_[format];
+      if (now < r.quiet_until) {
+        r.left_out++;
+        return;
+      }
+      left_out = std::exchange(r.left_out, 0);
+      r.quiet_until = now + std::chrono::seconds(30);
+      if (repeats_.size() > 1024) repeats_.clear();  // formats are literals: a bound, not a leak
+    }
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof(line), format, ap);
+    if (n < 0) return;
+    spdlog::level::level_enum to = spdlog::level::info;
+    switch (level) {
+      case rocksdb::InfoLogLevel::DEBUG_LEVEL:
+        to = spdlog::level::debug;
+        break;
+      case rocksdb::InfoLogLevel::WARN_LEVEL:
+        to = spdlog::level::warn;
+        break;
+      case rocksdb::InfoLogLevel::ERROR_LEVEL:
+        to = spdlog::level::err;
+        break;
+      case rocksdb::InfoLogLevel::FATAL_LEVEL:
+        to = spdlog::level::critical;
+        break;
+      default:
+        break;
+    }
+    const std::string_view text(line, std::min<size_t>(n, sizeof(line) - 1));
+    if (left_out == 0) {
+      spdlog::log(to, "rocksdb: {}", text);
+    } else {
+      spdlog::log(to, "rocksdb: {} ({} more like it left out)", text, left_out);
+    }
+  }
+
+ private:
+  struct Repeats {
+    std::chrono::steady_clock::time_point quiet_until;
+    uint64_t left_out = 0;
+  };
+  std::mutex mu_;
+  std::unordered_map<const char*, Repeats> repeats_;
+};
+
 }  // namespace
 
 std::string StoreDb::WritesStopped() const {
@@ -240,14 +311,17 @@ Status StoreDb::WhileStopped(std::string_view context) {
   if (!error) return Status::OK();
   const auto now = std::chrono::steady_clock::now();
   if (now < next_resume_) return FromRocks(*error, context);
-  next_resume_ = now + kResumeInterval;
   // Retries what failed (for a full disk, flushing the memtables); if that works RocksDB takes
-  // writes again, else it stays stopped with a fresh error (OnBackgroundError).
+  // writes again, else it stays stopped with a fresh error (OnBackgroundError). Each failed try
+  // may write part of a file, so tries back off: kResumeInterval, doubling to kMaxResumeInterval.
   const rocksdb::Status resumed = db_->Resume();
   if (!resumed.ok()) {
     spdlog::debug("resuming writes: {}", resumed.ToString());
+    next_resume_ = now + resume_delay_;
+    resume_delay_ = std::min<std::chrono::milliseconds>(2 * resume_delay_, kMaxResumeInterval);
     return FromRocks(*error, context);
   }
+  resume_delay_ = kResumeInterval;
   std::lock_guard stop_lock(stop_->mu);
   stop_->error.reset();
   stop_->stopped.store(false, std::memory_order_release);
@@ -277,6 +351,7 @@ Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,
   db_options.max_total_wal_size = 512 << 20;
   db_options.enable_pipelined_write = true;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log = std::make_shared<RocksLogger>(db_options.info_log_level);
   db_options.keep_log_file_num = 3;
   db_options.listeners.push_back(std::make_shared<WriteStopListener>(store->stop_));
   if (options.file_system) {

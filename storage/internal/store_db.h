@@ -69,13 +69,15 @@ class StoreDb {
   // kUnavailable naming the full disk; nothing of it was applied (RocksDB writes a batch
   // atomically). RocksDB then stops taking writes until it recovers. Its own recovery is turned
   // off (for a full disk it polls the free space every 5 s, and any write refused meanwhile
-  // restarts it); instead, while stopped, a write here first asks RocksDB to resume, at most
-  // every kResumeInterval, and otherwise fails at once with the error that stopped it, without
-  // reaching RocksDB. So writes go on within about kResumeInterval of space being freed.
+  // restarts it); instead, while stopped, a write here first asks RocksDB to resume, after
+  // kResumeInterval and then after twice the wait of the try before, up to kMaxResumeInterval,
+  // and otherwise fails at once with the error that stopped it, without reaching RocksDB. So
+  // writes go on within kMaxResumeInterval of space being freed.
   // Failures are logged when they start and every half minute while they last. Thread-safe.
   Status Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
                std::string_view context);
   static constexpr auto kResumeInterval = std::chrono::milliseconds(250);
+  static constexpr auto kMaxResumeInterval = std::chrono::milliseconds(2000);
 
   // Empty while RocksDB takes writes; otherwise the error that stopped them.
   std::string WritesStopped() const;
@@ -103,7 +105,8 @@ class StoreDb {
 
   std::shared_ptr<WriteStop> stop_ = std::make_shared<WriteStop>();
   std::mutex resume_mu_;
-  std::chrono::steady_clock::time_point next_resume_;  // under resume_mu_
+  std::chrono::steady_clock::time_point next_resume_;         // under resume_mu_
+  std::chrono::milliseconds resume_delay_ = kResumeInterval;  // under resume_mu_
   // Whether the last write failed, and when to log again if they go on failing.
   std::mutex failure_mu_;
   std::atomic<bool> write_failed_{false};  // written under failure_mu_

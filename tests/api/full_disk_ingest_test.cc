@@ -33,8 +33,8 @@ using testing::TestClient;
 using testing::Wire;
 
 // Bounds of the retry loop once space is freed (10 s in all): writes come back at the store's
-// next attempt to resume RocksDB, StoreDb::kResumeInterval (250 ms) at most after the first
-// write that follows.
+// next attempt to resume RocksDB, StoreDb::kMaxResumeInterval (2 s) at most after the disk is
+// freed.
 constexpr int kMaxTries = 200;
 constexpr auto kTryPause = std::chrono::milliseconds(50);
 // Distinct from the default, to see that the configured value reaches the header.
