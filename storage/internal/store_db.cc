@@ -241,23 +241,13 @@ class RocksLogger : public rocksdb::Logger {
     char line[1024];
     const int n = std::vsnprintf(line, sizeof(line), format, ap);
     if (n < 0) return;
-    spdlog::level::level_enum to = spdlog::level::info;
-    switch (level) {
-      case rocksdb::InfoLogLevel::DEBUG_LEVEL:
-        to = spdlog::level::debug;
-        break;
-      case rocksdb::InfoLogLevel::WARN_LEVEL:
-        to = spdlog::level::warn;
-        break;
-      case rocksdb::InfoLogLevel::ERROR_LEVEL:
-        to = spdlog::level::err;
-        break;
-      case rocksdb::InfoLogLevel::FATAL_LEVEL:
-        to = spdlog::level::critical;
-        break;
-      default:
-        break;
-    }
+    // By InfoLogLevel: DEBUG, INFO, WARN, ERROR, FATAL, HEADER.
+    constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug,    spdlog::level::info,
+                                                     spdlog::level::warn,     spdlog::level::err,
+                                                     spdlog::level::critical, spdlog::level::info};
+    const auto index = static_cast<size_t>(level);
+    const spdlog::level::level_enum to =
+        index < std::size(kLevels) ? kLevels[index] : spdlog::level::info;
     const std::string_view text(line, std::min<size_t>(n, sizeof(line) - 1));
     if (left_out == 0) {
       spdlog::log(to, "rocksdb: {}", text);

@@ -38,25 +38,23 @@ class FullDiskTest : public SpanStoreTest {
     return spans;
   }
 
-  // Writes `spans` until a write succeeds, at most 1,000 tries 10 ms apart: once space is freed,
-  // writes resume at the store's next attempt to resume RocksDB (StoreDb::kMaxResumeInterval at
-  // most).
-  static Result<WriteResult> WriteWithRetries(SpanStore& store, const std::vector<Span>& spans) {
-    Result<WriteResult> r = store.Write(spans);
-    for (int attempt = 0; attempt < 1000 && !r.ok() && r.status().IsUnavailable(); ++attempt) {
+  // Calls `attempt` until it gives anything but kUnavailable, at most 1,000 times 10 ms apart:
+  // once space is freed, writes resume at the store's next attempt to resume RocksDB
+  // (StoreDb::kMaxResumeInterval at most).
+  template <typename Attempt>
+  static auto RetryWhileUnavailable(Attempt attempt) {
+    auto r = attempt();
+    for (int i = 0; i < 1000 && StatusOf(r).IsUnavailable(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      r = store.Write(spans);
+      r = attempt();
     }
     return r;
   }
-
+  static Result<WriteResult> WriteWithRetries(SpanStore& store, const std::vector<Span>& spans) {
+    return RetryWhileUnavailable([&] { return store.Write(spans); });
+  }
   static Status FlushWithRetries(SpanStore& store) {
-    Status s = store.Flush();
-    for (int attempt = 0; attempt < 1000 && !s.ok() && s.IsUnavailable(); ++attempt) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      s = store.Flush();
-    }
-    return s;
+    return RetryWhileUnavailable([&] { return store.Flush(); });
   }
 
   // Every span of `expected` is in the store exactly once, and nothing else is.
