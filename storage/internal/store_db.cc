@@ -175,7 +175,9 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.IsInvalidArgument() || s.IsNotSupported()) return Status::InvalidArgument(msg);
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Unavailable(msg);
   if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kSpaceLimit) {
-    return Status::Unavailable("the data dir's disk is full (" + msg +
+    // Without RocksDB's text, which names files of the data dir: this reaches HTTP clients.
+    // StoreDb::Write logs it.
+    return Status::Unavailable("the data dir's disk is full (" + std::string(context) +
                                "); nothing was written, retry once space is freed");
   }
   return Status::IOError(msg);
@@ -274,8 +276,10 @@ std::string StoreDb::WritesStopped() const {
 
 Status StoreDb::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
                       std::string_view context) {
-  Status s = stop_->stopped.load(std::memory_order_acquire) ? WhileStopped(context) : Status::OK();
-  if (s.ok()) s = FromRocks(db_->Write(options, batch), context);
+  std::optional<rocksdb::Status> stopped;
+  if (stop_->stopped.load(std::memory_order_acquire)) stopped = WhileStopped();
+  const rocksdb::Status raw = stopped ? *stopped : db_->Write(options, batch);
+  Status s = FromRocks(raw, context);
   if (s.ok() && !write_failed_.load(std::memory_order_relaxed)) return s;
   std::lock_guard lock(failure_mu_);
   const auto now = std::chrono::steady_clock::now();
@@ -283,24 +287,26 @@ Status StoreDb::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch*
     if (write_failed_) spdlog::info("{}: writes succeed again", path_);
     write_failed_ = false;
   } else if (!write_failed_ || now >= next_failure_log_) {
-    // Logged when writes start failing, then every half minute while they still do.
-    spdlog::error("{}{}", write_failed_ ? "writes still fail: " : "", s.ToString());
+    // Logged when writes start failing, then every half minute while they still do; with
+    // RocksDB's own words, which the returned status may leave out.
+    spdlog::error("{}{} ({})", write_failed_ ? "writes still fail: " : "", s.ToString(),
+                  raw.ToString());
     write_failed_ = true;
     next_failure_log_ = now + std::chrono::seconds(30);
   }
   return s;
 }
 
-Status StoreDb::WhileStopped(std::string_view context) {
+std::optional<rocksdb::Status> StoreDb::WhileStopped() {
   std::lock_guard lock(resume_mu_);  // one Resume() at a time
   std::optional<rocksdb::Status> error;
   {
     std::lock_guard stop_lock(stop_->mu);
     error = stop_->error;
   }
-  if (!error) return Status::OK();
+  if (!error) return std::nullopt;
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_resume_) return FromRocks(*error, context);
+  if (now < next_resume_) return error;
   // Retries what failed (for a full disk, flushing the memtables); if that works RocksDB takes
   // writes again, else it stays stopped with a fresh error (OnBackgroundError). Each failed try
   // may write part of a file, so tries back off: kResumeInterval, doubling to kMaxResumeInterval.
@@ -309,13 +315,13 @@ Status StoreDb::WhileStopped(std::string_view context) {
     spdlog::debug("resuming writes: {}", resumed.ToString());
     next_resume_ = now + resume_delay_;
     resume_delay_ = std::min<std::chrono::milliseconds>(2 * resume_delay_, kMaxResumeInterval);
-    return FromRocks(*error, context);
+    return error;
   }
   resume_delay_ = kResumeInterval;
   std::lock_guard stop_lock(stop_->mu);
   stop_->error.reset();
   stop_->stopped.store(false, std::memory_order_release);
-  return Status::OK();
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<StoreDb>> StoreDb::Open(const StoreOptions& options,

@@ -100,8 +100,9 @@ class StoreDb {
   std::string path_;
   bool read_only_ = false;
   bool direct_writes_ = false;
-  // Write's part while RocksDB is stopped: OK once it resumes, else the error that stopped it.
-  Status WhileStopped(std::string_view context);
+  // Write's part while RocksDB is stopped: nullopt once it resumes, else the error that stopped
+  // it.
+  std::optional<rocksdb::Status> WhileStopped();
 
   std::shared_ptr<WriteStop> stop_ = std::make_shared<WriteStop>();
   std::mutex resume_mu_;
