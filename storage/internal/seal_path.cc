@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <optional>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -31,7 +30,7 @@ void SpanStore::Impl::FreezeLocked(const BlockKeyPair& key) {
 
 void SpanStore::Impl::SealerLoop() {
   // A failure that lasts (a full disk) is logged when it starts, then every half minute.
-  std::optional<std::chrono::steady_clock::time_point> failing_since;
+  bool failing = false;
   std::chrono::steady_clock::time_point next_log;
   for (;;) {
     {
@@ -45,10 +44,10 @@ void SpanStore::Impl::SealerLoop() {
     const Status s = SealDueLocked(/*all=*/false);
     const auto now = std::chrono::steady_clock::now();
     if (s.ok()) {
-      if (failing_since) spdlog::info("sealing works again");
-      failing_since.reset();
-    } else if (!failing_since || now >= next_log) {
-      if (!failing_since) failing_since = now;
+      if (failing) spdlog::info("sealing works again");
+      failing = false;
+    } else if (!failing || now >= next_log) {
+      failing = true;
       next_log = now + std::chrono::seconds(30);
       spdlog::error("sealing failed (will retry): {}", s.ToString());
     }
