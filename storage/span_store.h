@@ -25,9 +25,12 @@ namespace roost {
 struct StoreOptions {
   // The data directory; created when missing (with its parents).
   std::string path;
-  // fsync the WAL on every group commit (power-loss safety); without it an acknowledged write
-  // survives a process crash but not a machine crash.
+  // fsync the WAL on every group commit (power-loss safety). Without it an acknowledged write
+  // survives a process crash at once, and a power cut once the WAL is next synced: at least
+  // every `wal_sync_interval` (by the next commit, or by a write of its own when none comes)
+  // and at a clean close. 0: only at close (the kernel writes the rest back in its own time).
   bool sync = false;
+  std::chrono::milliseconds wal_sync_interval{1000};
   // Keep spans whose start is within this long of now; 0 keeps everything forever.
   std::chrono::seconds retention{0};
   // Fill the replication outbox in the same atomic write as the spans.

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -124,6 +126,13 @@ class SpanStore::Impl {
   // Write path (write_path.cc).
   void WriterLoop();
   void Commit(std::vector<std::shared_ptr<PendingWrite>>& group);
+  // Without StoreOptions::sync: whether the next commit should fsync the WAL (the oldest commit
+  // not yet synced is options_.wal_sync_interval old), and an fsync'd write of nothing new, for
+  // when no commit comes (WriterLoop).
+  bool WalSyncDue(std::chrono::steady_clock::time_point now) const;
+  void SyncWal();
+  // After a commit's WAL write: it was synced (or not).
+  void NoteWalWrite(bool synced);
   // What one commit (or the replay at open) learned of sealed spans, trace by trace, and the
   // trace-index iterator it looks them up with (created once: a RocksDB iterator costs more to
   // make than a seek). Sealed blocks written after the iterator was made are not seen by it, but
@@ -191,6 +200,8 @@ class SpanStore::Impl {
   std::mutex dedupe_mu_;
   internal::U64HashSet pending_hashes_;  // guarded by dedupe_mu_
   uint64_t next_seq_ = 1;                // writer thread only (after Start)
+  // When the oldest commit the WAL holds unsynced was written; writer thread only.
+  std::optional<std::chrono::steady_clock::time_point> unsynced_since_;
 
   // Open blocks (accepting rows) and frozen ones (being sealed, in freeze order).
   mutable std::shared_mutex state_mu_;

@@ -237,7 +237,15 @@ void SpanStore::Impl::WriterLoop() {
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (!unsynced_since_ || options_.sync) {
+        queue_cv_.wait(lock, ready);
+      } else if (!queue_cv_.wait_until(lock, *unsynced_since_ + options_.wal_sync_interval,
+                                       ready)) {
+        lock.unlock();
+        SyncWal();  // no commit came to carry the sync
+        continue;
+      }
       if (queue_.empty()) return;  // stopping, and nothing left to commit
       size_t spans = 0;
       size_t pages = 0;
@@ -253,6 +261,36 @@ void SpanStore::Impl::WriterLoop() {
     }
     Commit(group);
     group.clear();
+  }
+}
+
+bool SpanStore::Impl::WalSyncDue(std::chrono::steady_clock::time_point now) const {
+  return unsynced_since_ && options_.wal_sync_interval.count() > 0 &&
+         now - *unsynced_since_ >= options_.wal_sync_interval;
+}
+
+void SpanStore::Impl::NoteWalWrite(bool synced) {
+  if (synced) {
+    unsynced_since_.reset();
+  } else if (!unsynced_since_ && options_.wal_sync_interval.count() > 0) {
+    unsynced_since_ = std::chrono::steady_clock::now();
+  }
+}
+
+void SpanStore::Impl::SyncWal() {
+  // A WAL write with sync syncs everything the WAL holds before it. This goes through RocksDB's
+  // write path rather than DB::SyncWAL(), which Debian's RocksDB turns into an abort (an assertion
+  // in WritableFileWriter) when it meets a WAL whose last write failed, as on a full disk.
+  rocksdb::WriteBatch batch;
+  std::string next;
+  keys::PutU64(&next, next_seq_);
+  batch.Put(db_->cf(internal::kMeta), kNextSeqKey, next).PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (db_->Write(wo, &batch, "syncing the write-ahead log").ok()) {
+    unsynced_since_.reset();
+  } else {
+    unsynced_since_ = std::chrono::steady_clock::now();  // tried again an interval later
   }
 }
 
@@ -377,8 +415,9 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     keys::PutU64(&next, seq + 1);
     batch.Put(db_->cf(internal::kMeta), kNextSeqKey, next).PermitUncheckedError();
     rocksdb::WriteOptions wo;
-    wo.sync = options_.sync;
+    wo.sync = options_.sync || WalSyncDue(std::chrono::steady_clock::now());
     status = db_->Write(wo, &batch, "committing spans");
+    if (status.ok()) NoteWalWrite(wo.sync);
   }
   if (!status.ok()) {
     dict_.Abort();  // StoreDb::Write logged the failure
