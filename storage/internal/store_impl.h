@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <map>
@@ -138,7 +139,23 @@ class SpanStore::Impl {
   // make than a seek). Sealed blocks written after the iterator was made are not seen by it, but
   // their rows stay in pending_hashes_ until the sealer takes dedupe_mu_, which a commit holds.
   struct SealedLookup {
-    std::map<std::array<uint8_t, 16>, std::vector<std::array<uint8_t, 8>>> spans_of_trace;
+    // Any strict order serves a lookup: two 8-byte loads instead of a call to memcmp.
+    struct TraceLess {
+      bool operator()(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b) const {
+        uint64_t a0, a1, b0, b1;
+        std::memcpy(&a0, a.data(), 8);
+        std::memcpy(&b0, b.data(), 8);
+        if (a0 != b0) return a0 < b0;
+        std::memcpy(&a1, a.data() + 8, 8);
+        std::memcpy(&b1, b.data() + 8, 8);
+        return a1 < b1;
+      }
+    };
+    using SpanIds = std::vector<std::array<uint8_t, 8>>;
+    std::map<std::array<uint8_t, 16>, SpanIds, TraceLess> spans_of_trace;
+    // The trace looked up last and its entry: a trace's spans usually come one after another.
+    std::array<uint8_t, 16> last_trace{};
+    const SpanIds* last_spans = nullptr;
     std::unique_ptr<rocksdb::Iterator> trace_index;
   };
   bool IsSealedDuplicate(const internal::RowData& row, SealedLookup* lookup);

@@ -295,6 +295,10 @@ void SpanStore::Impl::SyncWal() {
 }
 
 bool SpanStore::Impl::IsSealedDuplicate(const RowData& row, SealedLookup* lookup) {
+  if (lookup->last_spans != nullptr && lookup->last_trace == row.trace) {
+    const SealedLookup::SpanIds& spans = *lookup->last_spans;
+    return std::find(spans.begin(), spans.end(), row.span) != spans.end();
+  }
   auto it = lookup->spans_of_trace.find(row.trace);
   if (it == lookup->spans_of_trace.end()) {
     std::vector<std::array<uint8_t, 8>> spans;
@@ -328,6 +332,8 @@ bool SpanStore::Impl::IsSealedDuplicate(const RowData& row, SealedLookup* lookup
     }
     it = lookup->spans_of_trace.emplace(row.trace, std::move(spans)).first;
   }
+  lookup->last_trace = row.trace;
+  lookup->last_spans = &it->second;  // map nodes stay where they are
   return std::find(it->second.begin(), it->second.end(), row.span) != it->second.end();
 }
 
