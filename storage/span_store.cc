@@ -358,6 +358,7 @@ StoreStats SpanStore::Impl::Stats() const {
     s.open_blocks = open_.size() + frozen_.size();
     for (const auto& [key, block] : open_) s.open_rows += block->rows();
     for (const auto& [block, seq] : frozen_) s.open_rows += block->rows();
+    s.open_page_bytes = open_page_bytes_total_;
   }
   s.sealed_blocks = sealed_blocks_.load();
   s.sealed_rows = sealed_rows_.load();

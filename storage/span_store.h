@@ -41,6 +41,11 @@ struct StoreOptions {
   size_t max_block_rows = 65536;
   // Seal the oldest open blocks while the open rows exceed this many (bounds memory).
   size_t max_open_rows = 1 << 18;
+  // And while the payload pages that open blocks hold in memory (their rows' records, uncompressed)
+  // exceed this many bytes. A page is held while any open block has a row in it, so a project
+  // with a steady trickle of spans, whose block never fills up or goes idle, would otherwise keep
+  // every page its rows landed in, whatever else those pages hold.
+  size_t max_open_page_bytes = size_t{256} << 20;
   // Seal an open block nobody wrote to for this long.
   std::chrono::milliseconds seal_idle{std::chrono::seconds(2)};
   // Run sealing in a background thread; when off, only Flush() seals (tests).
@@ -173,6 +178,9 @@ struct OutboxStats {
 
 struct StoreStats {
   uint64_t open_rows = 0;
+  // Bytes of the payload pages (uncompressed) of commits that open blocks may still hold rows of
+  // (StoreOptions::max_open_page_bytes).
+  uint64_t open_page_bytes = 0;
   uint64_t open_blocks = 0;
   uint64_t sealed_blocks = 0;  // blocks sealed by this process
   uint64_t sealed_rows = 0;

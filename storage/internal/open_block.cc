@@ -47,7 +47,7 @@ OpenBlock::OpenBlock(uint32_t project, uint32_t bucket, uint64_t first_seq)
 OpenBlock::~OpenBlock() = default;
 
 size_t OpenBlock::SegmentOf(size_t row, size_t* offset) {
-  // Segment k holds rows [256 * (2^k - 1), 256 * (2^(k+1) - 1)).
+  // Segment k holds rows [F * (2^k - 1), F * (2^(k+1) - 1)), F = kFirstSegmentRows.
   size_t k = std::bit_width(row / kFirstSegmentRows + 1) - 1;
   *offset = row - kFirstSegmentRows * ((size_t{1} << k) - 1);
   return k;

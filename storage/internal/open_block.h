@@ -49,9 +49,13 @@ struct RowData {
 // A frozen block (being sealed) is immutable.
 class OpenBlock {
  public:
-  static constexpr size_t kFirstSegmentRows = 256;
-  static constexpr size_t kSegments = 8;
-  static constexpr size_t kCapacity = kFirstSegmentRows * ((size_t{1} << kSegments) - 1);
+  // The first segment is small: a block costs memory from its first row, and a store may hold
+  // many nearly empty blocks at once (a client that names a project per session; 256-row first
+  // segments made 20,000 one-row projects take 700 MB).
+  static constexpr size_t kFirstSegmentRows = 16;
+  static constexpr size_t kSegments = 12;
+  static constexpr size_t kCapacity = 65280;
+  static_assert(kFirstSegmentRows * ((size_t{1} << kSegments) - 1) >= kCapacity);
 
   OpenBlock(uint32_t project, uint32_t bucket, uint64_t first_seq);
   ~OpenBlock();

@@ -245,8 +245,7 @@ Status SpanStore::Impl::AckOutbox(uint64_t through_seq,
       .PermitUncheckedError();
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status s = db_->Write(wo, &batch, "acknowledging the outbox");
-      !s.ok()) {
+  if (Status s = db_->Write(wo, &batch, "acknowledging the outbox"); !s.ok()) {
     return s;
   }
   outbox_cursor_ = through_seq;

@@ -72,15 +72,32 @@ Status SpanStore::Impl::SealDueLocked(bool all) {
     // Bound memory: seal the blocks holding the oldest rows first, down to three quarters of the
     // bound, so that a round seals many blocks together (see SealBatch) rather than one block
     // each time a commit crosses the bound.
-    if (open_rows_ > options_.max_open_rows) {
-      const size_t target = options_.max_open_rows - options_.max_open_rows / 4;
-      while (open_rows_ > target && !open_.empty()) {
-        auto oldest =
-            std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
-              return a.second->first_seq() < b.second->first_seq();
-            });
-        FreezeLocked(oldest->first);
+    PruneOpenPagesLocked();
+    if (open_rows_ > options_.max_open_rows ||
+        open_page_bytes_total_ > options_.max_open_page_bytes) {
+      std::vector<std::pair<uint64_t, BlockKeyPair>> by_age;
+      by_age.reserve(open_.size());
+      for (const auto& [key, block] : open_) by_age.emplace_back(block->first_seq(), key);
+      std::sort(by_age.begin(), by_age.end());
+      // Pages: once every block whose first row is in commit `through` or older is frozen, the
+      // open blocks hold only pages of newer commits; `through` is the newest commit for which
+      // those come to at most three quarters of the bound.
+      uint64_t through = 0;
+      const size_t page_target = options_.max_open_page_bytes - options_.max_open_page_bytes / 4;
+      size_t newer = 0;
+      for (auto it = open_page_bytes_.rbegin(); it != open_page_bytes_.rend(); ++it) {
+        newer += it->second;
+        if (newer > page_target) {
+          through = it->first;
+          break;
+        }
       }
+      const size_t row_target = options_.max_open_rows - options_.max_open_rows / 4;
+      for (const auto& [first_seq, key] : by_age) {
+        if (open_rows_ <= row_target && first_seq > through) break;
+        FreezeLocked(key);
+      }
+      PruneOpenPagesLocked();
     }
     to_seal.assign(frozen_.begin(), frozen_.end());
   }

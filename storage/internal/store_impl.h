@@ -163,6 +163,12 @@ class SpanStore::Impl {
   // Appends committed rows to open blocks. REQUIRES: state_mu_ held exclusively.
   void AppendLocked(uint32_t project, const internal::RowData& row, uint64_t seq,
                     const std::shared_ptr<const void>& pack);
+  // Counts `bytes` of payload pages of commit `seq` (the newest so far) as held by open blocks.
+  // REQUIRES: state_mu_ held exclusively.
+  void NoteOpenPagesLocked(uint64_t seq, size_t bytes);
+  // Forgets the pages of commits older than every open block. REQUIRES: state_mu_ held
+  // exclusively.
+  void PruneOpenPagesLocked();
 
   // Seal path (seal_path.cc).
   void SealerLoop();
@@ -226,6 +232,10 @@ class SpanStore::Impl {
   std::deque<FrozenBlock> frozen_;                                     // guarded by state_mu_
   uint64_t next_block_ = 1;                                            // guarded by state_mu_
   size_t open_rows_ = 0;  // rows in open_ (not frozen); guarded by state_mu_
+  // The payload pages' bytes of each commit from the oldest one an open block holds rows of
+  // (StoreOptions::max_open_page_bytes), oldest first, and their sum; guarded by state_mu_.
+  std::deque<std::pair<uint64_t, size_t>> open_page_bytes_;
+  size_t open_page_bytes_total_ = 0;
 
   // One sealing at a time (background thread, Flush, retention).
   std::mutex seal_mu_;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <optional>
 
 #include <rocksdb/write_batch.h>
@@ -447,8 +448,12 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
       AppendLocked(a.project, a.row, seq, pages.pack(a.page));
       pending_hashes_.Insert(a.row.hash);
     }
+    size_t page_bytes = 0;
+    for (size_t i = 0; i < pages.size(); ++i) page_bytes += pages.pack(i)->size();
+    NoteOpenPagesLocked(seq, page_bytes);
     for (auto& [key, block] : open_) block->Publish();
-    want_seal = open_rows_ > options_.max_open_rows || !frozen_.empty();
+    want_seal = open_rows_ > options_.max_open_rows ||
+                open_page_bytes_total_ > options_.max_open_page_bytes || !frozen_.empty();
   }
   dedupe_lock.unlock();
   for (auto& pending : group) {
@@ -481,6 +486,24 @@ void SpanStore::Impl::AppendLocked(uint32_t project, const RowData& row, uint64_
   it->second->KeepAlive(pack);
   it->second->Append(row, seq);
   ++open_rows_;
+}
+
+void SpanStore::Impl::NoteOpenPagesLocked(uint64_t seq, size_t bytes) {
+  if (!open_page_bytes_.empty() && open_page_bytes_.back().first == seq) {
+    open_page_bytes_.back().second += bytes;
+  } else {
+    open_page_bytes_.emplace_back(seq, bytes);
+  }
+  open_page_bytes_total_ += bytes;
+}
+
+void SpanStore::Impl::PruneOpenPagesLocked() {
+  uint64_t oldest = std::numeric_limits<uint64_t>::max();
+  for (const auto& [key, block] : open_) oldest = std::min(oldest, block->first_seq());
+  while (!open_page_bytes_.empty() && open_page_bytes_.front().first < oldest) {
+    open_page_bytes_total_ -= open_page_bytes_.front().second;
+    open_page_bytes_.pop_front();
+  }
 }
 
 Status SpanStore::Impl::Replay() {
@@ -562,6 +585,7 @@ Status SpanStore::Impl::Replay() {
                                                              : converted.Finish());
     Result<internal::RecordPackReader> records = internal::RecordPackReader::Open(*pack);
     if (!records.ok()) return records.status();
+    bool appended_from_page = false;
     for (size_t k = 0; k < spans.size(); ++k) {
       const Span* span = &spans[k];
       std::optional<uint32_t> project = dict_.Find(DictKind::kProject, span->project);
@@ -598,7 +622,9 @@ Status SpanStore::Impl::Replay() {
       AppendLocked(*project, r, seq, pack);
       pending_hashes_.Insert(r.hash);
       ++replayed;
+      appended_from_page = true;
     }
+    if (appended_from_page) NoteOpenPagesLocked(seq, pack->size());
   }
   if (Status st = internal::FromRocks(it->status(), "replaying unsealed rows"); !st.ok()) return st;
   for (auto& [key, block] : open_) block->Publish();
