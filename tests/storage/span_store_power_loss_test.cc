@@ -140,6 +140,15 @@ class PowerLossTest : public SpanStoreTest {
     return whole;
   }
 
+  // Writes batches 0/0/0 .. 0/0/count-1 one after another, each acknowledged, into `written`.
+  static void WriteBatches(SpanStore& store, uint32_t count, std::set<BatchId>* written) {
+    for (uint32_t n = 0; n < count; ++n) {
+      const BatchId id{0, 0, n};
+      ASSERT_EQ(WriteOk(store, BatchSpans(id)).stored, kSpansPerBatch);
+      written->insert(id);
+    }
+  }
+
   // The store answers the same before and after sealing, and a whole trace reads back.
   static void ExpectConsistentReads(SpanStore& store, const std::set<BatchId>& stored) {
     Result<ScanResult> before = ScanProject(store, "proj-full");
@@ -244,11 +253,7 @@ TEST_F(PowerLossTest, WithoutSyncTheWalIsSyncedWithinTheIntervalWhenWritesStop) 
   auto store = OpenStore(options);
   ASSERT_NE(store, nullptr);
   // A burst of commits, then nothing: the last ones are synced by a write of the store's own.
-  for (uint32_t n = 0; n < 20; ++n) {
-    const BatchId id{0, 0, n};
-    ASSERT_EQ(WriteOk(*store, BatchSpans(id)).stored, kSpansPerBatch);
-    written.insert(id);
-  }
+  WriteBatches(*store, 20, &written);
   uint64_t unsynced = fs_->UnsyncedBytes(".log");
   for (int i = 0; i < 1000 && unsynced > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -271,11 +276,7 @@ TEST_F(PowerLossTest, WithoutSyncACleanCloseIsDurable) {
     options.wal_sync_interval = std::chrono::milliseconds(0);  // only the close syncs
     auto store = OpenStore(options);
     ASSERT_NE(store, nullptr);
-    for (uint32_t n = 0; n < 30; ++n) {
-      const BatchId id{0, 0, n};
-      ASSERT_EQ(WriteOk(*store, BatchSpans(id)).stored, kSpansPerBatch);
-      written.insert(id);
-    }
+    WriteBatches(*store, 30, &written);
   }
   fs_->PowerOff();
   const uint64_t dropped = fs_->LoseUnsyncedData(&rng_);
