@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -123,6 +125,17 @@ class HttpServer::Impl {
   std::atomic<bool>& stopping() { return stopping_; }
   std::atomic<size_t>& in_flight() { return in_flight_; }
   std::atomic<size_t>& connections() { return connections_; }
+  // Reserves `n` bytes of request body (ServerOptions::max_pending_body_bytes); false when they
+  // would pass the bound while other bodies are held.
+  // `own`: what the asking request holds already (a request alone may always go on).
+  bool ReserveBody(size_t n, size_t own) {
+    size_t held = pending_body_bytes_.load();
+    do {
+      if (held > own && held + n > options_.max_pending_body_bytes) return false;
+    } while (!pending_body_bytes_.compare_exchange_weak(held, held + n));
+    return true;
+  }
+  void ReleaseBody(size_t n) { pending_body_bytes_ -= n; }
   net::thread_pool& workers() { return workers_; }
   Response Handle(const Request& request);
   // A session's socket, registered for its lifetime so that Stop() can close it.
@@ -147,6 +160,7 @@ class HttpServer::Impl {
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> in_flight_{0};
+  std::atomic<size_t> pending_body_bytes_{0};
   uint16_t port_ = 0;
   std::mutex stop_mu_;
   bool stopped_ = false;  // guarded by stop_mu_
@@ -165,6 +179,7 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.Register(&stream_.socket());
   }
   ~Session() {
+    ReleaseBody();
     server_.Unregister(&stream_.socket());
     server_.connections()--;
   }
@@ -192,12 +207,56 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options().max_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
     stream_.expires_after(server_.options().read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // A body is read only while the server can hold it (ServerOptions::max_pending_body_bytes):
+  // a declared length is counted once the header is in, a chunked body chunk by chunk.
+  void OnHeader(beast::error_code header_ec) {
+    if (header_ec) return OnRead(header_ec);
+    if (const auto length = parser_->content_length(); length && *length > 0) {
+      if (!server_.ReserveBody(static_cast<size_t>(*length), 0)) return WriteAndClose(Busy());
+      reserved_ = static_cast<size_t>(*length);
+    } else if (parser_->chunked()) {
+      // With this callback set, Beast hands chunk data here instead of to the body.
+      on_chunk_ = [this](std::uint64_t, beast::string_view data, beast::error_code& chunk_ec) {
+        if (!server_.ReserveBody(data.size(), reserved_)) {
+          busy_ = true;
+          chunk_ec = http::error::buffer_overflow;
+          return size_t{0};
+        }
+        reserved_ += data.size();
+        parser_->get().body().append(data.data(), data.size());
+        return data.size();
+      };
+      parser_->on_chunk_body(on_chunk_);
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
+  void ReleaseBody() {
+    if (reserved_ > 0) server_.ReleaseBody(reserved_);
+    reserved_ = 0;
+  }
+
+  Response Busy() const {
+    Response r = ErrorResponse(503, "the server holds as many request bodies as it may (" +
+                                        std::to_string(server_.options().max_pending_body_bytes) +
+                                        " bytes, --max-pending-body); retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+
   void OnRead(beast::error_code ec) {
+    if (ec) ReleaseBody();
+    if (ec && busy_) {
+      busy_ = false;
+      return WriteAndClose(Busy());
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::error::eof) {
@@ -222,8 +281,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (head) request->method = "GET";
     stream_.expires_never();
     server_.in_flight()++;
-    net::post(server_.workers(), [self = shared_from_this(), request, head] {
+    net::post(server_.workers(), [self = shared_from_this(), request, head]() mutable {
       Response response = self->server_.Handle(*request);
+      request.reset();  // the body, held since its header came
+      self->ReleaseBody();
       net::post(self->stream_.get_executor(),
                 [self, response = std::move(response), head]() mutable {
                   self->Write(std::move(response), /*close=*/false, /*counted=*/true, head);
@@ -291,6 +352,10 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   std::vector<char> discard_;  // LingerAndClose's read buffer
   size_t discarded_ = 0;
+  size_t reserved_ = 0;  // body bytes counted in the server's pending bound for this request
+  bool busy_ = false;    // a chunk was refused for want of room
+  // The parser keeps a reference to it (Beast's on_chunk_body).
+  std::function<size_t(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
 };
 
 }  // namespace

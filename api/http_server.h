@@ -18,8 +18,12 @@ struct ServerOptions {
   int worker_threads = 0;  // handler pool; 0: 4 per core (handlers may block on storage)
   size_t max_body_bytes = size_t{32} << 20;  // on the wire; larger requests get 413
   size_t max_connections = 1024;             // beyond it new connections are closed at once
-  std::chrono::seconds read_timeout{30};     // to receive one whole request
-  std::chrono::seconds idle_timeout{75};     // keep-alive connection with no request
+  // Request bodies held in memory at once, over all connections (read, or being handled). A
+  // request whose body would pass it is answered 503 with Retry-After before its body is read;
+  // a request alone is always read (up to max_body_bytes).
+  size_t max_pending_body_bytes = size_t{256} << 20;
+  std::chrono::seconds read_timeout{30};  // to receive one whole request
+  std::chrono::seconds idle_timeout{75};  // keep-alive connection with no request
 };
 
 // Handles one request; runs on the worker pool (it may block). Must not throw; a throw becomes a

@@ -23,9 +23,12 @@ Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     Table& t = tables_[kind_byte];
     if (id == 0 || id > (1u << 30)) return Status::Corruption("dictionary id out of range");
     if (t.strings.size() <= id) t.strings.resize(id + 1);
-    std::string value(key.data() + 1, key.size() - 1);
-    t.strings[id] = value;
-    t.ids.emplace(std::move(value), id);
+    // An id given twice would replace a string the map still views.
+    if (!t.strings[id].empty() || key.size() == 1) {
+      return Status::Corruption("dictionary id " + std::to_string(id) + " is given twice");
+    }
+    t.strings[id].assign(key.data() + 1, key.size() - 1);
+    t.ids.emplace(t.strings[id], id);
   }
   return FromRocks(it->status(), "loading dictionary");
 }
@@ -41,8 +44,7 @@ uint32_t Dictionary::Intern(DictKind kind, std::string_view value, rocksdb::Writ
   }
   std::unique_lock lock(mu_);
   auto id = static_cast<uint32_t>(t.strings.size());
-  t.strings.emplace_back(value);
-  t.ids.emplace(std::string(value), id);
+  t.ids.emplace(t.strings.emplace_back(value), id);
   pending_.emplace_back(kind, id);
   std::string id_bytes;
   keys::PutU32(&id_bytes, id);

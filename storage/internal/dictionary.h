@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -43,9 +44,11 @@ class Dictionary {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // Each string is kept once: the map's keys view the strings, which a deque never moves (a
+  // session id is ~36 bytes, and a store may know millions of them).
   struct Table {
-    std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids;
-    std::vector<std::string> strings{std::string()};  // index = id
+    std::unordered_map<std::string_view, uint32_t, StringHash, std::equal_to<>> ids;
+    std::deque<std::string> strings{std::string()};  // index = id
   };
   mutable std::shared_mutex mu_;
   std::array<Table, kDictKindCount> tables_;            // guarded by mu_

@@ -337,6 +337,79 @@ TEST_F(HttpServerTest, StopAnswersRequestsBeingHandled) {
   EXPECT_EQ(slow.body, "done");
 }
 
+// Request bodies held at once are bounded (ServerOptions::max_pending_body_bytes): while one
+// is being handled, a second that would pass the bound is answered 503 with Retry-After before
+// its body is read, declared or chunked; once the first is done the bound has room again. A
+// request alone is read even when larger than the bound.
+TEST_F(HttpServerTest, BodiesBeyondThePendingBoundAre503UntilRoomIsFreed) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> handled{0};
+  ServerOptions options = testing::SmallServerOptions();
+  options.max_pending_body_bytes = 1 << 20;
+  options.max_body_bytes = 4 << 20;
+  Result<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start(options, [&entered, released, &handled](const Request& r) {
+        if (r.path == "/slow") {
+          entered.set_value();
+          released.wait_for(std::chrono::seconds(20));
+        }
+        handled++;
+        Response response;
+        response.body = std::to_string(r.body.size());
+        return response;
+      });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const uint16_t server_port = (*server)->port();
+  const std::string body(700 * 1024, 'x');
+
+  ClientResponse slow;
+  std::thread holder([&] { slow = TestClient(server_port).Send("POST", "/slow", body); });
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+
+  ClientResponse refused = TestClient(server_port).Send("POST", "/other", body);
+  EXPECT_EQ(refused.status, 503) << refused.error;
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_THAT(refused.body, ::testing::HasSubstr("--max-pending-body"));
+  EXPECT_THAT(refused.body, ::testing::HasSubstr("\"error\""));
+  // A chunked body is counted as it arrives, and refused once it would pass the bound.
+  RawConnection chunked(server_port);
+  std::string raw =
+      "POST /chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 8; ++i) raw += "20000\r\n" + std::string(0x20000, 'y') + "\r\n";
+  raw += "0\r\n\r\n";
+  chunked.WriteRaw(raw);
+  beast::error_code ec;
+  auto chunked_res = chunked.Read(ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(chunked_res.result_int(), 503) << chunked_res.body();
+  // A body-less request needs no room.
+  EXPECT_EQ(TestClient(server_port).Send("GET", "/healthz").status, 200);
+
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(slow.status, 200) << slow.error;
+  EXPECT_EQ(slow.body, std::to_string(body.size()));
+  // The room is back: the same requests go through, and one larger than the bound alone too.
+  ClientResponse again = TestClient(server_port).Send("POST", "/other", body);
+  EXPECT_EQ(again.status, 200) << again.error;
+  EXPECT_EQ(again.body, std::to_string(body.size()));
+  const std::string large(3 << 20, 'z');
+  ClientResponse alone = TestClient(server_port).Send("POST", "/other", large);
+  EXPECT_EQ(alone.status, 200) << alone.error;
+  EXPECT_EQ(alone.body, std::to_string(large.size()));
+  RawConnection chunked_again(server_port);
+  chunked_again.WriteRaw(raw);
+  auto chunked_ok = chunked_again.Read(ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(chunked_ok.result_int(), 200) << chunked_ok.body();
+  EXPECT_EQ(chunked_ok.body(), std::to_string(8 * 0x20000));
+  // The refused requests never reached the handler.
+  EXPECT_EQ(handled.load(), 5);
+  (*server)->Stop();
+}
+
 // After Stop() no connection is left open: a keep-alive client sees the close at once instead
 // of waiting for a response that will never come.
 TEST_F(HttpServerTest, StopClosesIdleKeepAliveConnections) {

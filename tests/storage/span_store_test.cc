@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -333,6 +335,50 @@ TEST_F(SpanStoreTest, DictionaryResolvesIdsBothWays) {
               IsError(Status::Code::kNotFound, std::to_string(*model + 100)));
   EXPECT_THAT(store->DictionaryId(DictKind::kModel, "never-used"),
               IsError(Status::Code::kNotFound, "never-used"));
+}
+
+TEST_F(SpanStoreTest, DictionaryKeepsThousandsOfStringsOfEveryLengthAcrossReopen) {
+  // Short strings live inside std::string, long ones outside; the dictionary views both while
+  // it grows, and again after loading them at open.
+  auto session_of = [](uint64_t i) {
+    return std::string(1 + i % 70, 'a' + i % 26) + std::to_string(i);
+  };
+  std::vector<Span> spans;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    Span s = MakeSpan(i + 1, i + 1, kBaseTime + static_cast<int64_t>(i) * 1000);
+    s.session_id = session_of(i);
+    spans.push_back(std::move(s));
+  }
+  std::vector<uint32_t> ids;
+  {
+    auto store = OpenStore(Options());
+    ASSERT_NE(store, nullptr);
+    for (size_t i = 0; i < spans.size(); i += 500) {
+      WriteOk(*store, std::vector<Span>(spans.begin() + i, spans.begin() + i + 500));
+    }
+    for (uint64_t i = 0; i < 5000; ++i) {
+      Result<uint32_t> id = store->DictionaryId(DictKind::kSession, session_of(i));
+      ASSERT_THAT(id, IsOk());
+      ids.push_back(*id);
+    }
+  }
+  EXPECT_EQ(std::set<uint32_t>(ids.begin(), ids.end()).size(), ids.size());
+  auto store = OpenStore(Options());
+  ASSERT_NE(store, nullptr);
+  for (uint64_t i = 0; i < 5000; ++i) {
+    EXPECT_EQ(store->DictionaryString(DictKind::kSession, ids[i]).value(), session_of(i));
+    EXPECT_EQ(store->DictionaryId(DictKind::kSession, session_of(i)).value(), ids[i]);
+  }
+  // New strings after the load get new ids; known ones keep theirs.
+  Span again = MakeSpan(9001, 9001, kBaseTime);
+  again.session_id = session_of(7);
+  Span fresh = MakeSpan(9002, 9002, kBaseTime);
+  fresh.session_id = "a session after the reopen";
+  WriteOk(*store, {again, fresh});
+  EXPECT_EQ(store->DictionaryId(DictKind::kSession, session_of(7)).value(), ids[7]);
+  Result<uint32_t> fresh_id = store->DictionaryId(DictKind::kSession, fresh.session_id);
+  ASSERT_THAT(fresh_id, IsOk());
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), *fresh_id), 0);
 }
 
 TEST_F(SpanStoreTest, DictionarySurvivesReopen) {

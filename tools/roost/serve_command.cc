@@ -34,6 +34,7 @@ struct ServeFlags {
   size_t max_body = size_t{32} << 20;
   size_t max_decompressed = size_t{256} << 20;
   size_t max_connections = 1024;
+  size_t max_pending_body = size_t{256} << 20;
   ReplicationFlags replication;
 };
 
@@ -121,6 +122,7 @@ void RunServe(const ServeFlags& f) {
   }
   server.max_body_bytes = f.max_body;
   server.max_connections = f.max_connections;
+  server.max_pending_body_bytes = f.max_pending_body;
   StoreOptions store_options;
   store_options.path = f.data;
   store_options.sync = f.sync;
@@ -205,6 +207,8 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-decompressed", f->max_decompressed,
                   "Largest request body after gzip/deflate, bytes");
   cmd->add_option("--max-connections", f->max_connections, "Concurrent connection cap");
+  cmd->add_option("--max-pending-body", f->max_pending_body,
+                  "Request bodies held in memory at once, bytes (beyond: 503 with Retry-After)");
   AddReplicationFlags(cmd, &f->replication);
   cmd->callback([f] { RunServe(*f); });
 }
