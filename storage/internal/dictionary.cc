@@ -9,12 +9,18 @@
 namespace roost::internal {
 
 Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  // Read once, front to back: not worth the block cache's room.
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = size_t{2} << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
   std::unique_lock lock(mu_);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
+    if (key.empty()) return Status::Corruption("dictionary entry with an empty key");
     auto kind_byte = static_cast<uint8_t>(key[0]);
-    if (kind_byte & 0x80) continue;  // reverse entries carry nothing the forward ones lack
+    // Reverse entries (kind | 0x80) sort after every forward one and carry nothing they lack.
+    if (kind_byte & 0x80) break;
     if (kind_byte == 0 || kind_byte >= kDictKindCount || it->value().size() != 4) {
       return Status::Corruption("dictionary entry with kind " + std::to_string(kind_byte) +
                                 " is malformed");
