@@ -29,8 +29,9 @@ Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     Table& t = tables_[kind_byte];
     if (id == 0 || id > (1u << 30)) return Status::Corruption("dictionary id out of range");
     if (t.strings.size() <= id) t.strings.resize(id + 1);
+    if (key.size() == 1) return Status::Corruption("dictionary entry with an empty string");
     // An id given twice would replace a string the map still views.
-    if (!t.strings[id].empty() || key.size() == 1) {
+    if (!t.strings[id].empty()) {
       return Status::Corruption("dictionary id " + std::to_string(id) + " is given twice");
     }
     t.strings[id].assign(key.data() + 1, key.size() - 1);
