@@ -159,6 +159,9 @@ std::string RenderMetrics(const SpanStore& store, const OpsDeps& deps) {
   Metric(&out, "roost_store_open_page_bytes", "gauge",
          "Bytes of payload pages held in memory for the rows of open blocks.",
          Sample("roost_store_open_page_bytes", st.open_page_bytes));
+  Metric(&out, "roost_store_dictionary_strings", "gauge",
+         "Strings (projects, span names, models, session and user ids) held in memory.",
+         Sample("roost_store_dictionary_strings", st.dictionary_strings));
   Metric(&out, "roost_store_writes_stopped", "gauge",
          "1 while the store refuses writes (a full disk, until space is freed), else 0.",
          Sample("roost_store_writes_stopped", st.writes_stopped.empty() ? 0 : 1));

@@ -178,6 +178,17 @@ inline std::string EncodeDictReverseKey(DictKind kind, uint32_t id) {
   PutU32(&out, id);
   return out;
 }
+// The newest hour bucket of a row using a session or user id (format version 3).
+inline std::string EncodeDictHourKey(DictKind kind, uint32_t id) {
+  std::string out;
+  PutU8(&out, static_cast<uint8_t>(kind) | 0x40);
+  PutU32(&out, id);
+  return out;
+}
+// The dictionary's own state, before every entry: the next id of each kind, and the hour bucket
+// below which strings were collected.
+inline std::string DictNextIdsKey() { return std::string("\0n", 2); }
+inline std::string DictCollectedKey() { return std::string("\0c", 2); }
 
 // Returns the key just past every key starting with `prefix` (for iterate_upper_bound), or
 // nullopt when no such key exists (prefix all 0xff).

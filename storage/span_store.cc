@@ -1,6 +1,7 @@
 #include "storage/span_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 #include <unordered_map>
 
@@ -46,10 +47,46 @@ SpanStore::Impl::~Impl() {
 Status SpanStore::Impl::Start() {
   if (Status s = dict_.Load(db_->db(), db_->cf(internal::kDict)); !s.ok()) return s;
   if (Status s = Replay(); !s.ok()) return s;
+  if (Status s = UpgradeDictionary(); !s.ok()) return s;
   if (Status s = LoadOutbox(); !s.ok()) return s;
   if (db_->read_only()) return Status::OK();
   writer_ = std::thread([this] { WriterLoop(); });
   if (options_.background_sealing) sealer_ = std::thread([this] { SealerLoop(); });
+  return Status::OK();
+}
+
+Status SpanStore::Impl::UpgradeDictionary() {
+  if (db_->read_only()) return Status::OK();
+  // The newest hour of any stored row: the current one, or a later one a skewed clock wrote.
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  uint32_t newest = keys::BucketOf(now);
+  {
+    std::shared_lock lock(state_mu_);
+    for (const auto& [key, block] : open_) newest = std::max(newest, key.second);
+  }
+  const uint32_t projects = dict_.max_id(DictKind::kProject);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kBlockMeta)));
+  for (uint32_t p = 1; p <= projects; ++p) {
+    it->SeekForPrev(keys::EncodeProjectBucketPrefix(p, UINT32_MAX));
+    if (!it->Valid() || it->key().size() < 8 || keys::GetU32(it->key().data()) != p) continue;
+    newest = std::max(newest, keys::GetU32(it->key().data() + 4));
+  }
+  if (Status s = internal::FromRocks(it->status(), "reading block metas"); !s.ok()) return s;
+  rocksdb::WriteBatch batch;
+  const size_t n = dict_.ResolveUnknownHours(newest, &batch, db_->cf(internal::kDict));
+  if (n == 0) return Status::OK();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (Status s = db_->Write(wo, &batch, "recording the last hour of dictionary strings"); !s.ok()) {
+    return s;
+  }
+  spdlog::info(
+      "dictionary: {} session and user ids from before format version 3 are kept until retention "
+      "removes hour bucket {}",
+      n, newest);
   return Status::OK();
 }
 
@@ -306,7 +343,10 @@ Result<std::vector<SessionSummary>> SpanStore::Impl::ListSessions(std::string_vi
   std::vector<SessionSummary> out;
   out.reserve(by_session.size());
   for (auto& [id, acc] : by_session) {
-    acc.s.session_id = dict_.Lookup(DictKind::kSession, id).value_or("");
+    std::optional<std::string> session_id = dict_.Lookup(DictKind::kSession, id);
+    // Collected by retention while this scan read the blocks it was removing.
+    if (!session_id) continue;
+    acc.s.session_id = std::move(*session_id);
     acc.s.trace_count = acc.traces.size();
     out.push_back(std::move(acc.s));
   }
@@ -318,7 +358,7 @@ Result<std::vector<SessionSummary>> SpanStore::Impl::ListSessions(std::string_vi
 
 Result<std::vector<ProjectSummary>> SpanStore::Impl::ListProjects() const {
   std::vector<ProjectSummary> out;
-  const size_t n = dict_.size(DictKind::kProject);
+  const uint32_t n = dict_.max_id(DictKind::kProject);
   for (uint32_t p = 1; p <= n; ++p) {
     ProjectSummary summary;
     summary.name = dict_.Lookup(DictKind::kProject, p).value_or("");
@@ -366,6 +406,7 @@ StoreStats SpanStore::Impl::Stats() const {
   s.duplicate_spans = duplicate_spans_.load();
   s.rejected_spans = rejected_spans_.load();
   s.direct_writes = db_->direct_writes();
+  s.dictionary_strings = dict_.strings();
   s.writes_stopped = db_->WritesStopped();
   {
     std::lock_guard lock(queue_mu_);

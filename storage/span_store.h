@@ -137,6 +137,8 @@ struct RetentionResult {
   // Spans of expired hours whose records were kept because they still wait in the replication
   // outbox (counted per commit: every span of a pending commit holding an expired span).
   uint64_t pending_spans_kept = 0;
+  // Session and user ids no stored row uses any more, deleted from the dictionary.
+  uint64_t strings_removed = 0;
 };
 
 // One group commit read back from the replication outbox: its spans, in arrival order.
@@ -188,6 +190,8 @@ struct StoreStats {
   uint64_t duplicate_spans = 0;
   uint64_t rejected_spans = 0;
   uint64_t queued_spans = 0;  // waiting in the write queue for their group commit
+  // Strings in the dictionaries (projects, span names, models, sessions, users), all in memory.
+  uint64_t dictionary_strings = 0;
   // Bytes in RocksDB's live SST files (memtables not included; Compact() first for a figure):
   uint64_t live_data_bytes = 0;  // everything
   uint64_t column_bytes = 0;     // column chunks and block metas (what analytic scans read)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -228,7 +229,7 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
       }
     }
   }
-  const size_t projects = dict_.size(DictKind::kProject);
+  const uint32_t projects = dict_.max_id(DictKind::kProject);
   rocksdb::WriteBatch batch;
   std::vector<std::pair<std::string, std::string>> removed_ranges;
   for (uint32_t p = 1; p <= projects; ++p) {
@@ -250,14 +251,59 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
     }
     removed_ranges.emplace_back(from, to);
   }
-  if (removed_ranges.empty() && result.open_rows_dropped == 0) return result;
+  if (!removed_ranges.empty() || result.open_rows_dropped > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    if (Status s = db_->Write(wo, &batch, "applying retention"); !s.ok()) {
+      return s;
+    }
+    if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
+  }
+  // Only once the rows are deleted: a crash in between leaves strings for the next pass, never a
+  // row naming a string that is gone.
+  Result<uint64_t> strings = CollectStrings(cutoff);
+  if (!strings.ok()) return strings.status();
+  result.strings_removed = *strings;
+  if (removed_ranges.empty() && result.open_rows_dropped == 0 && result.strings_removed == 0) {
+    return result;
+  }
+  return ReclaimSpace(cutoff, removed_ranges, result);
+}
+
+Result<uint64_t> SpanStore::Impl::CollectStrings(uint32_t cutoff) {
+  // A reader whose view was taken before the rows went (a snapshot, with the open blocks of that
+  // moment) may still map their ids to strings: wait for such views to end, briefly; a view that
+  // outlives the wait holds the strings until a later pass.
+  const rocksdb::SequenceNumber rows_gone = db_->db()->GetLatestSequenceNumber();
+  constexpr int kWaitSteps = 100;  // of 10 ms
+  for (int step = 0;; ++step) {
+    uint64_t oldest = 0;  // 0: no snapshot
+    if (!db_->db()->GetIntProperty(rocksdb::DB::Properties::kOldestSnapshotSequence, &oldest) ||
+        oldest == 0 || oldest >= rows_gone) {
+      break;
+    }
+    if (step == kWaitSteps) {
+      spdlog::info(
+          "retention: a read that began before old rows were removed is still running; "
+          "their session and user ids are removed by a later pass");
+      return uint64_t{0};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // dedupe_mu_ holds the writer out: no commit interns a string between its choice and its
+  // deletion (a commit would otherwise raise the last hour of, or re-add, a string deleted here).
+  std::lock_guard dedupe_lock(dedupe_mu_);
+  rocksdb::WriteBatch batch;
+  const size_t n = dict_.PrepareCollect(cutoff, &batch, db_->cf(internal::kDict));
+  if (n == 0) return uint64_t{0};
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (Status s = db_->Write(wo, &batch, "applying retention"); !s.ok()) {
+  if (Status s = db_->Write(wo, &batch, "removing expired session and user ids"); !s.ok()) {
+    dict_.AbortCollect();
     return s;
   }
-  if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
-  return ReclaimSpace(cutoff, removed_ranges, result);
+  dict_.FinishCollect();
+  return uint64_t{n};
 }
 
 Result<RetentionResult> SpanStore::Impl::ReclaimSpace(
@@ -300,7 +346,11 @@ Result<RetentionResult> SpanStore::Impl::ReclaimSpace(
   for (internal::Family f : {internal::kTraceIdx, internal::kSessionIdx}) {
     if (Status s = compact(f, nullptr, nullptr); !s.ok()) return s;
   }
-  spdlog::info("retention: removed {} blocks below hour bucket {}", result.blocks_removed, cutoff);
+  if (result.strings_removed > 0) {
+    if (Status s = compact(internal::kDict, nullptr, nullptr); !s.ok()) return s;
+  }
+  spdlog::info("retention: removed {} blocks and {} session and user ids below hour bucket {}",
+               result.blocks_removed, result.strings_removed, cutoff);
   return result;
 }
 

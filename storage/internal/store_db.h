@@ -38,7 +38,9 @@ enum Family : int {
 //   1: the first format.
 //   2: compact span records may refer to typed fields and to earlier attributes
 //      (record_codec.h), which older builds cannot decode.
-inline constexpr uint32_t kFormatVersion = 2;
+//   3: the dictionary keeps the last hour of each session and user id, and its own state, in
+//      entries older builds take for corruption; ids may be missing (collected by retention).
+inline constexpr uint32_t kFormatVersion = 3;
 
 // Shared by the index compaction filter and retention: index entries of buckets below this are
 // dropped when compacted.

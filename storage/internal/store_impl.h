@@ -160,6 +160,11 @@ class SpanStore::Impl {
   };
   bool IsSealedDuplicate(const internal::RowData& row, SealedLookup* lookup);
   Status Replay();
+  // A writable open gives the session and user ids of a data dir from before format version 3 a
+  // last hour (the newest of any stored row), so that retention can collect them once it expires.
+  Status UpgradeDictionary();
+  // Deletes the session and user ids no row of hour `cutoff` or later uses (retention).
+  Result<uint64_t> CollectStrings(uint32_t cutoff);
   // Appends committed rows to open blocks. REQUIRES: state_mu_ held exclusively.
   void AppendLocked(uint32_t project, const internal::RowData& row, uint64_t seq,
                     const std::shared_ptr<const void>& pack);

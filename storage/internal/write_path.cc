@@ -122,20 +122,23 @@ class CommitPages {
   uint32_t own_tag_ = 0;
 };
 
-// Interns a commit's strings, remembering each kind's last value: consecutive rows mostly share
-// their project, session and user (the spans of a trace come together), which then cost a
-// comparison instead of a locked hash lookup.
+// Interns a commit's strings, remembering each kind's last value and the newest hour it was noted
+// for: consecutive rows mostly share their project, session and user (the spans of a trace come
+// together), which then cost a comparison instead of a locked hash lookup.
 class CommitInterner {
  public:
   CommitInterner(internal::Dictionary& dict, rocksdb::WriteBatch* batch,
                  rocksdb::ColumnFamilyHandle* cf)
       : dict_(dict), batch_(batch), cf_(cf) {}
 
-  // `value` must outlive the interner.
-  uint32_t operator()(DictKind kind, std::string_view value) {
+  // `value` must outlive the interner. `hour`: the hour bucket of the row that uses it.
+  uint32_t operator()(DictKind kind, std::string_view value, uint32_t hour) {
     Last& last = last_[static_cast<size_t>(kind)];
-    if (last.known && last.value == value) return last.id;
-    last = Last{value, dict_.Intern(kind, value, batch_, cf_), true};
+    if (last.known && last.value == value &&
+        (hour <= last.hour || !internal::Dictionary::Collectable(kind))) {
+      return last.id;
+    }
+    last = Last{value, dict_.Intern(kind, value, hour, batch_, cf_), hour, true};
     return last.id;
   }
 
@@ -143,6 +146,7 @@ class CommitInterner {
   struct Last {
     std::string_view value;
     uint32_t id = 0;
+    uint32_t hour = 0;  // the dictionary's last hour for `id` is at least this
     bool known = false;
   };
   internal::Dictionary& dict_;
@@ -353,11 +357,22 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
   std::vector<Accepted> accepted;
   CommitInterner intern(dict_, &batch, db_->cf(internal::kDict));
   const uint64_t seq = next_seq_;
+  // Checked again here, where retention cannot interleave (it holds dedupe_mu_ to drop open rows
+  // and collect dictionary strings): a span validated before the cutoff moved would otherwise
+  // land in an hour retention already removed, naming strings it may collect.
+  const uint32_t cutoff = cutoff_->bucket.load(std::memory_order_relaxed);
+  uint64_t expired = 0;
   std::vector<bool> stored_row;
   for (auto& pending : group) {
     stored_row.assign(pending->rows.size(), false);
     for (size_t i = 0; i < pending->rows.size(); ++i) {
       const RowData& r = pending->rows[i].row;
+      if (keys::BucketOf(r.start) < cutoff) {
+        pending->result.rejected.push_back(
+            RejectedSpan{pending->rows[i].index, "span starts before the retention period"});
+        ++expired;
+        continue;
+      }
       if (in_group.Contains(r.hash) || pending_hashes_.Contains(r.hash) ||
           IsSealedDuplicate(r, &sealed_cache)) {
         pending->result.duplicates++;
@@ -388,11 +403,12 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
         if (!stored_row[i]) continue;
         PreparedRow& pr = pending->rows[i];
         RowData& r = pr.row;
-        r.name = intern(DictKind::kName, pr.name);
-        r.model = intern(DictKind::kModel, pr.model);
-        r.session = intern(DictKind::kSession, pr.session);
-        r.user = intern(DictKind::kUser, pr.user);
-        const uint32_t project = intern(DictKind::kProject, pr.project);
+        const uint32_t hour = keys::BucketOf(r.start);
+        r.name = intern(DictKind::kName, pr.name, hour);
+        r.model = intern(DictKind::kModel, pr.model, hour);
+        r.session = intern(DictKind::kSession, pr.session, hour);
+        r.user = intern(DictKind::kUser, pr.user, hour);
+        const uint32_t project = intern(DictKind::kProject, pr.project, hour);
         const CommitPages::Place at =
             whole ? CommitPages::Place{whole_page, pr.slot}
                   : pages.Repack(reader->Record(pr.slot), keys::BucketOf(r.start));
@@ -402,6 +418,7 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
     }
   }
   pages.Finish();
+  rejected_spans_ += expired;
   Status status;
   if (!accepted.empty()) {
     for (size_t i = 0; i < pages.size(); ++i) {
@@ -553,6 +570,7 @@ Status SpanStore::Impl::Replay() {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
   const uint32_t cutoff = cutoff_->bucket.load();
+  const uint32_t collected_below = dict_.collected_below();
   uint64_t replayed = 0;
   SealedLookup sealed_cache;
   std::unique_lock state_lock(state_mu_);
@@ -600,18 +618,15 @@ Status SpanStore::Impl::Replay() {
       if (st != sealed_through.end() && seq == st->second && IsSealedDuplicate(r, &sealed_cache)) {
         continue;
       }
-      auto id = [&](DictKind kind, const std::string& v) -> Result<uint32_t> {
-        std::optional<uint32_t> found = dict_.Find(kind, v);
-        if (!found)
-          return Status::Corruption("stored span uses a string missing from the dictionary");
-        return *found;
-      };
-      Result<uint32_t> name = id(DictKind::kName, span->name);
-      Result<uint32_t> model = id(DictKind::kModel, span->model_name);
-      Result<uint32_t> session = id(DictKind::kSession, span->session_id);
-      Result<uint32_t> user = id(DictKind::kUser, span->user_id);
-      for (const auto* res : {&name, &model, &session, &user}) {
-        if (!res->ok()) return res->status();
+      std::optional<uint32_t> name = dict_.Find(DictKind::kName, span->name);
+      std::optional<uint32_t> model = dict_.Find(DictKind::kModel, span->model_name);
+      std::optional<uint32_t> session = dict_.Find(DictKind::kSession, span->session_id);
+      std::optional<uint32_t> user = dict_.Find(DictKind::kUser, span->user_id);
+      if (!name || !model || !session || !user) {
+        // Retention removed this row's hour once (with a shorter retention than now) and then
+        // the strings no stored row used any more.
+        if (bucket < collected_below) continue;
+        return Status::Corruption("stored span uses a string missing from the dictionary");
       }
       r.name = *name;
       r.model = *model;

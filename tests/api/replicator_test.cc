@@ -483,6 +483,7 @@ TEST_F(ReplicatorTest, MetricsShowReplicationIngestAndRequests) {
   EXPECT_THAT(r.body, HasSubstr("roost_store_bytes{kind=\"all\"}"));
   EXPECT_THAT(r.body, HasSubstr("\nroost_store_open_rows "));
   EXPECT_THAT(r.body, HasSubstr("\nroost_store_open_page_bytes "));
+  EXPECT_THAT(r.body, HasSubstr("\nroost_store_dictionary_strings "));
   // Every write was acknowledged: nothing waits in the write queue.
   EXPECT_THAT(r.body, HasSubstr("roost_ingest_queued_spans 0\n"));
 }

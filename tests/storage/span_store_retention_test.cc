@@ -5,15 +5,19 @@
 // sit around the real current hour and `now` is placed two days ahead of it: the "old" spans are
 // recent for Open() and old for ApplyRetention(now).
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "storage/internal/store_db.h"
 #include "storage/key_codec.h"
 #include "storage/span_store.h"
 #include "tests/storage/test_util.h"
@@ -245,6 +249,308 @@ TEST_F(SpanStoreTest, ApplyRetentionShrinksLiveData) {
   Result<ScanResult> scan = ScanProject(*store, "p");
   ASSERT_THAT(scan, IsOk());
   EXPECT_EQ(scan->total_rows, data.recent_spans.size());
+}
+
+// Session and user ids are dictionary strings, held in memory and on disk. Retention removes those
+// no stored row uses any more, as it removes the rows: they would otherwise grow without bound,
+// and a user id may be personal data.
+
+// A span of project "p" in `session` (and `user`) at `start`.
+Span SessionSpan(uint64_t trace_key, uint64_t span_key, int64_t start, const std::string& session,
+                 const std::string& user) {
+  Span s = MakeSpan(trace_key, span_key, start);
+  s.project = "p";
+  s.session_id = session;
+  s.user_id = user;
+  return s;
+}
+
+TEST_F(SpanStoreTest, ApplyRetentionRemovesSessionAndUserIdsNoStoredRowUses) {
+  const RetentionWorld world;
+  RetentionData data = MakeRetentionData(world);
+  for (Span& s : data.old_spans) s.user_id = s.session_id == "old-only" ? "user-old" : "user-both";
+  for (Span& s : data.recent_spans) s.user_id = "user-both";
+  auto store = OpenStore(WithRetention(Options()));
+  ASSERT_NE(store, nullptr);
+  WriteOk(*store, All(data));
+  ASSERT_THAT(store->Flush(), IsOk());
+  const uint64_t strings_before = store->Stats().dictionary_strings;
+  Result<uint32_t> old_only = store->DictionaryId(DictKind::kSession, "old-only");
+  Result<uint32_t> recent_only = store->DictionaryId(DictKind::kSession, "recent-only");
+  ASSERT_THAT(old_only, IsOk());
+  ASSERT_THAT(recent_only, IsOk());
+
+  Result<RetentionResult> r = store->ApplyRetention(world.Now());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->strings_removed, 2u);
+  EXPECT_EQ(store->Stats().dictionary_strings, strings_before - 2);
+  EXPECT_THAT(store->DictionaryId(DictKind::kSession, "old-only"),
+              IsError(Status::Code::kNotFound, ""));
+  EXPECT_THAT(store->DictionaryString(DictKind::kSession, *old_only),
+              IsError(Status::Code::kNotFound, ""));
+  EXPECT_THAT(store->DictionaryId(DictKind::kUser, "user-old"),
+              IsError(Status::Code::kNotFound, ""));
+  EXPECT_THAT(store->DictionaryId(DictKind::kSession, "mixed"), IsOk());
+  EXPECT_THAT(store->DictionaryId(DictKind::kUser, "user-both"), IsOk());
+  // Projects, span names and models are few, and kept.
+  EXPECT_THAT(store->DictionaryId(DictKind::kProject, "old-project"), IsOk());
+  ExpectOnlyRecentSpans(*store, world, data);
+  r = store->ApplyRetention(world.Now());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->strings_removed, 0u);
+
+  store.reset();
+  store = OpenStore(WithRetention(Options()));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Stats().dictionary_strings, strings_before - 2);
+  EXPECT_THAT(store->DictionaryId(DictKind::kSession, "old-only"),
+              IsError(Status::Code::kNotFound, ""));
+  EXPECT_THAT(store->DictionaryId(DictKind::kUser, "user-old"),
+              IsError(Status::Code::kNotFound, ""));
+  ExpectOnlyRecentSpans(*store, world, data);
+
+  // The session comes back: a new id, never one given before.
+  const Span again = SessionSpan(900, 1, world.At(40), "old-only", "user-old");
+  EXPECT_EQ(WriteOk(*store, {again}).stored, 1u);
+  Result<uint32_t> new_id = store->DictionaryId(DictKind::kSession, "old-only");
+  ASSERT_THAT(new_id, IsOk());
+  EXPECT_GT(*new_id, *recent_only);
+  EXPECT_THAT(store->GetSession("p", "old-only").value(), ::testing::ElementsAre(again));
+  ASSERT_THAT(store->Flush(), IsOk());
+  EXPECT_THAT(store->GetSession("p", "old-only").value(), ::testing::ElementsAre(again));
+}
+
+// A read that began before retention removed the rows can still name their sessions: the ids
+// stay until it ends.
+TEST_F(SpanStoreTest, RetentionKeepsIdsWhileAReadThatSawTheirRowsIsRunning) {
+  const RetentionWorld world;
+  RetentionData data = MakeRetentionData(world);
+  auto store = OpenStore(WithRetention(Options()));
+  ASSERT_NE(store, nullptr);
+  WriteOk(*store, All(data));
+  ASSERT_THAT(store->Flush(), IsOk());
+  Result<uint32_t> old_only = store->DictionaryId(DictKind::kSession, "old-only");
+  ASSERT_THAT(old_only, IsOk());
+  std::shared_ptr<const ReadSnapshot> before = store->Snapshot();
+  Result<RetentionResult> r = store->ApplyRetention(world.Now());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->blocks_removed, 6u);
+  EXPECT_EQ(r->strings_removed, 0u);
+  ScanRequest request;
+  request.project = "p";
+  request.columns = ColumnSet{Column::kSession};
+  std::set<uint32_t> seen;
+  ASSERT_THAT(store->Scan(*before, request,
+                          [&](const ColumnView& v) {
+                            for (size_t i = 0; i < v.rows; ++i) seen.insert(v.session[i]);
+                            return Status::OK();
+                          }),
+              IsOk());
+  EXPECT_EQ(seen.count(*old_only), 1u);
+  for (uint32_t id : seen) EXPECT_THAT(store->DictionaryString(DictKind::kSession, id), IsOk());
+  before.reset();
+  r = store->ApplyRetention(world.Now());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->strings_removed, 1u);
+  EXPECT_THAT(store->DictionaryString(DictKind::kSession, *old_only),
+              IsError(Status::Code::kNotFound, ""));
+}
+
+// A session's last hour moves up with its newest row, also across restarts, and never down.
+TEST_F(SpanStoreTest, ApplyRetentionKeepsIdsAStoredRowStillUses) {
+  const RetentionWorld world;
+  std::vector<Span> old_turns;
+  for (int i = 0; i < 20; ++i) {
+    old_turns.push_back(SessionSpan(1, 1 + i, world.At(-5 + i % 5, i), "returning", "u1"));
+    old_turns.push_back(SessionSpan(2, 1 + i, world.At(-5 + i % 5, i), "newest-first", "u2"));
+  }
+  const Span returning = SessionSpan(3, 1, world.At(31), "returning", "u1");
+  const Span recent = SessionSpan(4, 1, world.At(32), "newest-first", "u2");
+  {
+    auto store = OpenStore(WithRetention(Options()));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(WriteOk(*store, {recent}).stored, 1u);
+    // Older rows of the same session and user, written after its newest one.
+    EXPECT_EQ(WriteOk(*store, old_turns).stored, 40u);
+    ASSERT_THAT(store->Flush(), IsOk());
+  }
+  {
+    auto store = OpenStore(WithRetention(Options()));
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(WriteOk(*store, {returning}).stored, 1u);  // stays unsealed: replayed at open
+  }
+  auto store = OpenStore(WithRetention(Options()));
+  ASSERT_NE(store, nullptr);
+  Result<RetentionResult> r = store->ApplyRetention(world.Now());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_GT(r->blocks_removed, 0u);
+  EXPECT_EQ(r->strings_removed, 0u);
+  for (const char* user : {"u1", "u2"}) {
+    EXPECT_THAT(store->DictionaryId(DictKind::kUser, user), IsOk()) << user;
+  }
+  EXPECT_THAT(store->GetSession("p", "returning").value(), ::testing::ElementsAre(returning));
+  EXPECT_THAT(store->GetSession("p", "newest-first").value(), ::testing::ElementsAre(recent));
+  ASSERT_THAT(store->Flush(), IsOk());
+  Result<std::vector<SessionSummary>> sessions = store->ListSessions("p");
+  ASSERT_THAT(sessions, IsOk());
+  std::map<std::string, uint64_t> counts;
+  for (const SessionSummary& s : *sessions) counts[s.session_id] = s.span_count;
+  EXPECT_EQ(counts, (std::map<std::string, uint64_t>{{"newest-first", 1}, {"returning", 1}}));
+}
+
+// Records waiting for replication outlive retention, so a restart's replay can meet rows whose
+// hour retention removed and whose strings it then collected: they are skipped, not corruption,
+// also when the store reopens with a longer retention (or none), and replication still gets
+// them whole.
+TEST_F(SpanStoreTest, ReplaySkipsRemovedRowsWhoseStringsWereCollected) {
+  const RetentionWorld world;
+  StoreOptions with_outbox = WithRetention(Options());
+  with_outbox.outbox = true;
+  std::vector<Span> recent, old;
+  for (int i = 0; i < 30; ++i) {
+    recent.push_back(SessionSpan(1, 1 + i, world.At(30, i), "recent", "u-recent"));
+    old.push_back(SessionSpan(2, 1 + i, world.At(-3, i), "gone", "u-gone"));
+  }
+  {
+    auto store = OpenStore(with_outbox);
+    ASSERT_NE(store, nullptr);
+    WriteOk(*store, recent);  // first: its open block keeps the replay floor below the old rows
+    WriteOk(*store, old);
+    Result<RetentionResult> r = store->ApplyRetention(world.Now());
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->open_rows_dropped, 30u);
+    EXPECT_EQ(r->strings_removed, 2u);
+    EXPECT_GT(r->pending_spans_kept, 0u);
+  }
+  StoreOptions no_retention = Options();
+  no_retention.outbox = true;
+  auto store = OpenStore(no_retention);
+  ASSERT_NE(store, nullptr);
+  Result<ScanResult> scan = ScanProject(*store, "p");
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_EQ(scan->total_rows, 30u);
+  EXPECT_THAT(store->GetSession("p", "gone").value(), IsEmpty());
+  EXPECT_EQ(store->GetSession("p", "recent").value().size(), 30u);
+  Result<std::vector<OutboxEntry>> outbox = store->ReadOutbox(0, 1000);
+  ASSERT_THAT(outbox, IsOk());
+  size_t gone = 0;
+  for (const OutboxEntry& e : *outbox) {
+    for (const Span& s : e.spans) gone += s.session_id == "gone" && s.user_id == "u-gone";
+  }
+  EXPECT_EQ(gone, 30u);
+}
+
+// Commits intern strings while retention collects them: a session whose old rows expire but
+// which gets a new row meanwhile keeps a string, whichever comes first.
+TEST_F(SpanStoreTest, RetentionAndConcurrentWritesAgreeOnWhichIdsAreUsed) {
+  const RetentionWorld world;
+  constexpr int kSessions = 3000;
+  auto store = OpenStore(WithRetention(Options()));
+  ASSERT_NE(store, nullptr);
+  std::vector<Span> old;
+  for (int k = 0; k < kSessions; ++k) {
+    old.push_back(SessionSpan(1 + k, 1, world.At(-2, k), "s" + std::to_string(k), ""));
+  }
+  WriteOk(*store, old);
+  ASSERT_THAT(store->Flush(), IsOk());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int k = 0; k < kSessions; ++k) {
+      const std::string session = "s" + std::to_string(k);
+      Result<WriteResult> w =
+          store->Write({SessionSpan(1 + k, 2, world.At(30 + k % 3, k), session, "")});
+      EXPECT_TRUE(w.ok() && w->stored == 1) << session;
+    }
+    done = true;
+  });
+  uint64_t removed = 0;
+  for (int pass = 0; pass < 200 && !done; ++pass) {
+    Result<RetentionResult> r = store->ApplyRetention(world.Now());
+    ASSERT_THAT(r, IsOk());
+    removed += r->strings_removed;
+  }
+  writer.join();
+  Result<RetentionResult> r = store->ApplyRetention(world.Now());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->strings_removed, 0u);  // the passes during the writes removed every one it could
+  EXPECT_LE(removed, static_cast<uint64_t>(kSessions));
+  for (int round = 0; round < 2; ++round) {
+    Result<std::vector<SessionSummary>> sessions = store->ListSessions("p");
+    ASSERT_THAT(sessions, IsOk());
+    EXPECT_EQ(sessions->size(), static_cast<size_t>(kSessions));
+    for (int k = 0; k < kSessions; k += 97) {
+      std::vector<Span> got = store->GetSession("p", "s" + std::to_string(k)).value();
+      ASSERT_EQ(got.size(), 1u) << k;
+      EXPECT_GE(got[0].start_unix_nano, world.At(30));
+    }
+    store.reset();
+    store = OpenStore(WithRetention(Options()));
+    ASSERT_NE(store, nullptr);
+  }
+}
+
+// A data dir from before format version 3 has no last hours: a writable open gives its ids the
+// newest hour of any stored row, sealed or not, so they are kept while a row may use them and
+// removed after.
+TEST_F(SpanStoreTest, RetentionRemovesIdsOfADataDirFromBeforeFormatVersion3) {
+  const RetentionWorld world;
+  for (bool newest_unsealed : {false, true}) {
+    SCOPED_TRACE(newest_unsealed ? "newest row unsealed" : "newest row sealed");
+    StoreOptions options = WithRetention(Options());
+    options.path += newest_unsealed ? "/unsealed" : "/sealed";
+    const Span newest = SessionSpan(3, 1, world.At(40), "recent", "u-recent");
+    {
+      auto store = OpenStore(options);
+      ASSERT_NE(store, nullptr);
+      std::vector<Span> spans;
+      for (int i = 0; i < 20; ++i) {
+        spans.push_back(SessionSpan(1, 1 + i, world.At(-5 + i % 5, i), "old-only", "u-old"));
+        spans.push_back(SessionSpan(2, 1 + i, world.At(30 + i % 4, i), "recent", "u-recent"));
+      }
+      if (!newest_unsealed) spans.push_back(newest);
+      WriteOk(*store, spans);
+      ASSERT_THAT(store->Flush(), IsOk());
+      if (newest_unsealed) WriteOk(*store, {newest});  // replayed into an open block at open
+    }
+    {  // Back to format 2: no last-hour or state entries in the dict family.
+      auto db = internal::StoreDb::Open(options, std::make_shared<internal::RetentionCutoff>());
+      ASSERT_THAT(db, IsOk());
+      rocksdb::DB* raw = (*db)->db();
+      rocksdb::ColumnFamilyHandle* dict = (*db)->cf(internal::kDict);
+      std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), dict));
+      rocksdb::WriteBatch batch;
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const auto first = static_cast<uint8_t>(it->key()[0]);
+        if (first == 0 || (first & 0xc0) == 0x40) {
+          ASSERT_TRUE(batch.Delete(dict, it->key()).ok());
+        }
+      }
+      EXPECT_EQ(batch.Count(), 4u);  // two sessions and two users
+      std::string version;
+      keys::PutU32(&version, 2);
+      ASSERT_TRUE(batch.Put((*db)->cf(internal::kMeta), "format_version", version).ok());
+      ASSERT_TRUE(raw->Write(rocksdb::WriteOptions(), &batch).ok());
+    }
+    auto store = OpenStore(options);
+    ASSERT_NE(store, nullptr);
+    // Every id is kept while the newest row (hour 40) is: also "old-only", whose rows are gone.
+    Result<RetentionResult> r = store->ApplyRetention(world.At(60));  // cutoff: hour 36
+    ASSERT_THAT(r, IsOk());
+    EXPECT_GT(r->blocks_removed, 0u);
+    EXPECT_EQ(r->strings_removed, 0u);
+    EXPECT_THAT(store->GetSession("p", "recent").value(), ::testing::ElementsAre(newest));
+
+    const Span newer = SessionSpan(4, 1, world.At(80), "recent", "u-recent");
+    EXPECT_EQ(WriteOk(*store, {newer}).stored, 1u);
+    r = store->ApplyRetention(world.At(70));  // cutoff: hour 46
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->strings_removed, 2u);
+    EXPECT_THAT(store->DictionaryId(DictKind::kSession, "old-only"),
+                IsError(Status::Code::kNotFound, ""));
+    EXPECT_THAT(store->DictionaryId(DictKind::kUser, "u-old"),
+                IsError(Status::Code::kNotFound, ""));
+    EXPECT_THAT(store->GetSession("p", "recent").value(), ::testing::ElementsAre(newer));
+  }
 }
 
 }  // namespace
