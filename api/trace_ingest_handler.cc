@@ -28,7 +28,19 @@ BodyFormat FormatOf(std::string_view content_type) {
   return BodyFormat::kOther;
 }
 
+// Decoded spans take about this many bytes of memory per byte of the body they come from.
+constexpr size_t kDecodedBytesPerBodyByte = 2;
+
 }  // namespace
+
+Response TraceIngestHandler::Busy(size_t wanted) const {
+  Response r = ErrorResponse(
+      503, "other requests being decoded hold " + std::to_string(budget_->used()) + " of the " +
+               std::to_string(budget_->limit()) + " bytes allowed for decoding (this one needs " +
+               std::to_string(wanted) + " more); retry");
+  r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+  return r;
+}
 
 Response TraceIngestHandler::Handle(const Request& request) const {
   const BodyFormat format = FormatOf(request.Header("content-type"));
@@ -40,20 +52,30 @@ Response TraceIngestHandler::Handle(const Request& request) const {
   Result<ingest::ContentEncoding> encoding =
       ingest::ParseContentEncoding(request.Header("content-encoding"));
   if (!encoding.ok()) return ErrorResponse(415, encoding.status().message());
+  // What this request holds of the decoding budget, given back when it is answered.
+  ByteBudget::Lease lease(*budget_);
+  size_t refused = 0;
+  const auto grow = [&](size_t n) {
+    if (lease.Grow(n)) return true;
+    refused = n;
+    return false;
+  };
   // A plain body is decoded where it is; only a compressed one is inflated into `inflated`.
   std::string inflated;
   std::string_view body = request.body;
   if (*encoding != ingest::ContentEncoding::kIdentity ||
       body.size() > options_.max_decompressed_bytes) {
     Result<std::string> out =
-        ingest::Decompress(request.body, *encoding, options_.max_decompressed_bytes);
+        ingest::Decompress(request.body, *encoding, options_.max_decompressed_bytes, grow);
     if (!out.ok()) {
+      if (out.status().IsUnavailable()) return Busy(refused);
       const bool too_big = out.status().message().find("limit") != std::string::npos;
       return ErrorResponse(too_big ? 413 : 400, out.status().message());
     }
     inflated = std::move(*out);
     body = inflated;
   }
+  if (!grow(kDecodedBytesPerBodyByte * body.size())) return Busy(refused);
   ingest::DecodeOptions decode;
   decode.project_header = std::string(request.Header("x-project-name"));
   // The decoders validate under the store's limits, so the store need not look again.

@@ -68,7 +68,12 @@ Status LimitError(size_t max_output_bytes) {
                                  std::to_string(max_output_bytes) + " bytes");
 }
 
-Result<std::string> Inflate(std::string_view body, int window_bits, bool gzip, size_t max_out) {
+Status BusyError() {
+  return Status::Unavailable("the server is short of memory for decompressing request bodies now");
+}
+
+Result<std::string> Inflate(std::string_view body, int window_bits, bool gzip, size_t max_out,
+                            const std::function<bool(size_t)>& grow) {
   const char* what = gzip ? "gzip" : "deflate";
   if (body.empty()) return Status::InvalidArgument(std::string("empty ") + what + " body");
   Inflater inflater;
@@ -77,7 +82,13 @@ Result<std::string> Inflate(std::string_view body, int window_bits, bool gzip, s
   std::string out;
   // One byte beyond the limit tells "exactly at the limit" from "over the limit".
   const size_t cap = max_out == SIZE_MAX ? max_out : max_out + 1;
-  out.resize(std::min(cap, std::max(kInitialOutputBytes, body.size() * 4)));
+  // Resizes `out` to `size`, if `grow` allows the bytes added.
+  const auto resize = [&](size_t size) {
+    if (grow && !grow(size - out.size())) return false;
+    out.resize(size);
+    return true;
+  };
+  if (!resize(std::min(cap, std::max(kInitialOutputBytes, body.size() * 4)))) return BusyError();
   size_t in_pos = 0;
   size_t out_pos = 0;
   // Every pass consumes input or produces output (else we stop), so the loop is bounded by
@@ -85,7 +96,7 @@ Result<std::string> Inflate(std::string_view body, int window_bits, bool gzip, s
   while (true) {
     if (out_pos == out.size()) {
       if (out.size() >= cap) return LimitError(max_out);
-      out.resize(std::min(cap, out.size() * 2));
+      if (!resize(std::min(cap, out.size() * 2))) return BusyError();
     }
     const size_t in_chunk = std::min(body.size() - in_pos, kMaxInputChunk);
     const size_t out_chunk = std::min(out.size() - out_pos, kMaxInputChunk);
@@ -136,17 +147,18 @@ Result<ContentEncoding> ParseContentEncoding(std::string_view header) {
   return Status::InvalidArgument("unsupported Content-Encoding '" + value.substr(0, 64) + "'");
 }
 
-Result<std::string> Decompress(std::string_view body, ContentEncoding enc,
-                               size_t max_output_bytes) {
+Result<std::string> Decompress(std::string_view body, ContentEncoding enc, size_t max_output_bytes,
+                               const std::function<bool(size_t)>& grow) {
   switch (enc) {
     case ContentEncoding::kIdentity:
       if (body.size() > max_output_bytes) return LimitError(max_output_bytes);
+      if (grow && !grow(body.size())) return BusyError();
       return std::string(body);
     case ContentEncoding::kGzip:
-      return Inflate(body, 16 + MAX_WBITS, /*gzip=*/true, max_output_bytes);
+      return Inflate(body, 16 + MAX_WBITS, /*gzip=*/true, max_output_bytes, grow);
     case ContentEncoding::kDeflate:
       return Inflate(body, HasZlibHeader(body) ? MAX_WBITS : -MAX_WBITS, /*gzip=*/false,
-                     max_output_bytes);
+                     max_output_bytes, grow);
   }
   return Status::InvalidArgument("unknown content encoding");
 }

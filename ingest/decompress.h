@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -31,7 +32,12 @@ enum class ContentEncoding : uint8_t {
 // limit; this is how a "gzip bomb" is refused, after at most `max_output_bytes` of work), or when
 // the stream is corrupt, truncated, empty or followed by trailing bytes.
 // Thread-safe; allocates at most max_output_bytes + 1 bytes of output.
+//
+// `grow`, when given, is asked before the output buffer takes n more bytes (the first buffer
+// included); when it answers false, Decompress stops with kUnavailable (memory is short now: a
+// server answers 503, to be retried) instead of growing.
 [[nodiscard]] Result<std::string> Decompress(std::string_view body, ContentEncoding enc,
-                                             size_t max_output_bytes);
+                                             size_t max_output_bytes,
+                                             const std::function<bool(size_t n)>& grow = nullptr);
 
 }  // namespace roost::ingest

@@ -1,5 +1,6 @@
 #include "api/trace_ingest_handler.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "ingest/semantic_conventions.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "storage/span_store.h"
+#include "tests/api/test_compression.h"
 #include "tests/api/test_export.h"
 #include "tests/api/test_server.h"
 #include "tests/api/test_spans.h"
@@ -192,6 +194,73 @@ TEST_F(TraceIngestHandlerTest, DecompressedLimitIs413) {
   EXPECT_EQ(r.status, 413);
   EXPECT_THAT(r.body, HasSubstr("limit"));
   EXPECT_EQ(CountAllSpans(*store_), 0u);
+}
+
+TEST(ByteBudgetTest, HoldersShareTheLimitAndOneAloneMayPassIt) {
+  ByteBudget budget(100);
+  {
+    ByteBudget::Lease a(budget);
+    EXPECT_TRUE(a.Grow(150));  // alone: any amount
+    EXPECT_EQ(budget.used(), 150u);
+    ByteBudget::Lease b(budget);
+    EXPECT_FALSE(b.Grow(1));  // others hold past the limit
+    EXPECT_EQ(b.held(), 0u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+  ByteBudget::Lease a(budget);
+  ASSERT_TRUE(a.Grow(60));
+  ByteBudget::Lease b(budget);
+  EXPECT_FALSE(b.Grow(41));
+  EXPECT_TRUE(b.Grow(40));  // exactly at the limit
+  EXPECT_FALSE(b.Grow(1));
+  EXPECT_FALSE(a.Grow(SIZE_MAX));  // no overflow
+  EXPECT_EQ(budget.used(), 100u);
+  {
+    ByteBudget::Lease c(budget);
+    EXPECT_FALSE(c.Grow(1));
+  }
+  EXPECT_EQ(budget.used(), 100u);
+}
+
+// Requests being decoded share one bound on memory (inflated bodies and their spans): past it a
+// request is told to retry (503) instead of growing the server's memory; one alone is always
+// decoded, however large.
+TEST_F(TraceIngestHandlerTest, DecodingPastTheSharedMemoryBoundIs503UntilOthersFinish) {
+  for (bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip ? "gzip" : "plain");
+    auto budget = std::make_shared<ByteBudget>(size_t{64} << 10);
+    IngestOptions options;
+    options.decoding_budget = budget;
+    TraceIngestHandler handler(*store_, options);
+    const std::vector<Span> spans = MakeTrace(gzip ? 21 : 20, 40, "p");
+    Request request;
+    request.method = "POST";
+    request.target = request.path = "/v1/traces";
+    request.headers["content-type"] = "application/x-protobuf";
+    request.body = EncodeSpans(spans, Wire::kProtobuf);
+    ASSERT_GT(request.body.size(), size_t{4} << 10);
+    if (gzip) {
+      request.body = testing::Compress(request.body, testing::Framing::kGzip);
+      request.headers["content-encoding"] = "gzip";
+    }
+    {
+      ByteBudget::Lease other(*budget);  // another request being decoded
+      ASSERT_TRUE(other.Grow(size_t{60} << 10));
+      Response r = handler.Handle(request);
+      EXPECT_EQ(r.status, 503);
+      EXPECT_THAT(r.body, HasSubstr("bytes allowed for decoding"));
+      EXPECT_THAT(r.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                 "Retry-After", std::to_string(options.retry_after_seconds))));
+      EXPECT_EQ(budget->used(), size_t{60} << 10);  // what the refused request took, it gave back
+      EXPECT_TRUE(store_->GetTrace(spans[0].trace_id).status().IsNotFound());
+    }
+    Response r = handler.Handle(request);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(budget->used(), 0u);
+    Result<std::vector<Span>> trace = store_->GetTrace(spans[0].trace_id);
+    ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+    EXPECT_EQ(trace->size(), spans.size());
+  }
 }
 
 TEST_F(TraceIngestHandlerTest, AllSpansRejectedStillAnswers200) {

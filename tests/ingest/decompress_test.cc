@@ -77,6 +77,34 @@ TEST(DecompressTest, GzipBombIsRejectedNamingTheLimit) {
               IsInvalidArgument("limit of 10485760 bytes"));
 }
 
+// `grow` is asked for every byte the output buffer takes, before it takes it; a refusal stops
+// decompression with kUnavailable (retry later), not the limit's error.
+TEST(DecompressTest, GrowIsAskedForEveryByteOfOutputAndMayRefuse) {
+  const std::string zeros(3 << 20, '\0');
+  const std::string gzipped = Compress(zeros, Format::kGzip);
+  for (ContentEncoding enc : {ContentEncoding::kGzip, ContentEncoding::kIdentity}) {
+    SCOPED_TRACE(enc == ContentEncoding::kGzip ? "gzip" : "identity");
+    const std::string& body = enc == ContentEncoding::kGzip ? gzipped : zeros;
+    size_t asked = 0;
+    Result<std::string> out = Decompress(body, enc, size_t{8} << 20, [&](size_t n) {
+      asked += n;
+      return true;
+    });
+    ASSERT_THAT(out, IsOk());
+    EXPECT_GE(asked, out->size());
+    EXPECT_LE(asked, 2 * out->size() + (64 << 10));  // buffers double; the last is cut to size
+    size_t allowed = 0;
+    out = Decompress(body, enc, size_t{8} << 20, [&](size_t n) {
+      if (allowed + n > (size_t{1} << 20)) return false;
+      allowed += n;
+      return true;
+    });
+    ASSERT_FALSE(out.ok());
+    EXPECT_TRUE(out.status().IsUnavailable()) << out.status().ToString();
+    EXPECT_LE(allowed, size_t{1} << 20);
+  }
+}
+
 TEST(DecompressTest, ConcatenatedGzipMembersAreJoined) {
   const std::string body = Compress("abc", Format::kGzip) + Compress("def", Format::kGzip);
   Result<std::string> out = Decompress(body, ContentEncoding::kGzip, 100);

@@ -33,6 +33,7 @@ struct ServeFlags {
   bool sync = false;
   size_t max_body = size_t{32} << 20;
   size_t max_decompressed = size_t{256} << 20;
+  size_t max_decoding = size_t{1} << 30;
   size_t max_connections = 1024;
   size_t max_pending_body = size_t{256} << 20;
   ReplicationFlags replication;
@@ -163,6 +164,7 @@ void RunServe(const ServeFlags& f) {
   app.ops.metrics = &metrics;
   app.api_key = f.api_key;
   app.ingest.max_decompressed_bytes = f.max_decompressed;
+  app.ingest.max_decoding_bytes = f.max_decoding;
   app.pricing = pricing;
   Result<std::unique_ptr<api::HttpServer>> http =
       api::HttpServer::Start(server, api::MakeAppHandler(**store, app));
@@ -206,6 +208,9 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-body", f->max_body, "Largest request body on the wire, bytes");
   cmd->add_option("--max-decompressed", f->max_decompressed,
                   "Largest request body after gzip/deflate, bytes");
+  cmd->add_option("--max-decoding-memory", f->max_decoding,
+                  "Memory for request bodies being decoded at once (inflated bodies and their "
+                  "spans), bytes (beyond: 503 with Retry-After)");
   cmd->add_option("--max-connections", f->max_connections, "Concurrent connection cap");
   cmd->add_option("--max-pending-body", f->max_pending_body,
                   "Request bodies held in memory at once, bytes (beyond: 503 with Retry-After)");
