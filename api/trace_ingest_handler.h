@@ -13,8 +13,9 @@ struct IngestOptions {
   // Bound on a body after gzip/deflate decoding (the wire size is bounded by the server).
   size_t max_decompressed_bytes = size_t{256} << 20;
   // Bound on the memory that requests being decoded hold at once: inflated bodies, and the spans
-  // decoded from them (estimated at twice the bytes of the body they come from). A request that
-  // would pass it while others hold some gets 503 with Retry-After; one alone is always decoded.
+  // decoded from them (estimated at three times the bytes of the body they come from). A request
+  // that would pass it while others hold some gets 503 with Retry-After; one alone is always
+  // decoded.
   size_t max_decoding_bytes = size_t{1} << 30;
   // The budget those bytes are taken from; nullptr: the handler makes its own.
   std::shared_ptr<ByteBudget> decoding_budget;
