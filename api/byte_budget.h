@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 
 namespace roost::api {
@@ -45,6 +46,7 @@ class ByteBudget {
  private:
   bool Take(size_t n, size_t already_held) {
     std::lock_guard lock(mu_);
+    if (n > SIZE_MAX - used_) return false;
     const bool others_hold = used_ > already_held;
     if (others_hold && (n > limit_ || used_ > limit_ - n)) return false;
     used_ += n;

@@ -153,6 +153,18 @@ TEST_F(ReadCliTest, ServerAndDataGiveTheHttpJson) {
   }
 }
 
+// `roost stats`: projects with their spans, and what the store holds in memory for strings.
+TEST_F(ReadCliTest, StatsListsProjectsAndDictionaryStrings) {
+  Start();
+  StopServer();
+  CliRun r = Roost({"stats", "--data", data_dir()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("default"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 12\n"), std::string::npos) << r.out;
+  // default; "chat" and "tool, \"x\""; gpt-4o; sess-a and "sess b/\u00fc".
+  EXPECT_NE(r.out.find("dictionary strings: 6\n"), std::string::npos) << r.out;
+}
+
 TEST_F(ReadCliTest, PagesWithCursorAndPrintsTables) {
   Start();
   std::vector<std::string> ids;

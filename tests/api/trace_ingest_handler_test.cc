@@ -220,6 +220,11 @@ TEST(ByteBudgetTest, HoldersShareTheLimitAndOneAloneMayPassIt) {
     EXPECT_FALSE(c.Grow(1));
   }
   EXPECT_EQ(budget.used(), 100u);
+  ByteBudget alone(100);
+  ByteBudget::Lease d(alone);
+  EXPECT_TRUE(d.Grow(50));
+  EXPECT_FALSE(d.Grow(SIZE_MAX));  // alone, but the count would wrap
+  EXPECT_EQ(alone.used(), 50u);
 }
 
 // Requests being decoded share one bound on memory (inflated bodies and their spans): past it a

@@ -25,9 +25,10 @@ void AddStatsCommand(CLI::App& app) {
       std::printf("%-32s %14llu\n", p.name.c_str(), static_cast<unsigned long long>(p.span_count));
     }
     StoreStats stats = (*store)->Stats();
-    std::printf("unsealed spans: %llu\nsst bytes: %llu\n",
+    std::printf("unsealed spans: %llu\nsst bytes: %llu\ndictionary strings: %llu\n",
                 static_cast<unsigned long long>(stats.open_rows),
-                static_cast<unsigned long long>(stats.live_data_bytes));
+                static_cast<unsigned long long>(stats.live_data_bytes),
+                static_cast<unsigned long long>(stats.dictionary_strings));
   });
 }
 
