@@ -185,10 +185,8 @@ inline std::string EncodeDictHourKey(DictKind kind, uint32_t id) {
   PutU32(&out, id);
   return out;
 }
-// The dictionary's own state, before every entry: the next id of each kind, and the hour bucket
-// below which strings were collected.
+// The dictionary's own state, before every entry: the next id of each kind.
 inline std::string DictNextIdsKey() { return std::string("\0n", 2); }
-inline std::string DictCollectedKey() { return std::string("\0c", 2); }
 
 // Returns the key just past every key starting with `prefix` (for iterate_upper_bound), or
 // nullopt when no such key exists (prefix all 0xff).

@@ -16,6 +16,11 @@ namespace roost::internal {
 // meta family key: commits below this seq hold no unsealed row (restart replay starts here).
 inline constexpr const char* kReplayFromKey = "replay_from";
 
+// meta family key: the last retention pass removed every row of an hour bucket below its u32
+// cutoff from the commits before its u64 seq (rows that restart replay must not bring back;
+// records kept for replication remain in payload pages).
+inline constexpr const char* kRetentionAppliedKey = "retention_applied";
+
 // meta family key holding the next block number (u64).
 inline constexpr const char* kNextBlockKey = "next_block";
 

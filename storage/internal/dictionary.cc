@@ -35,7 +35,6 @@ Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
   std::unique_lock lock(mu_);
   std::array<uint32_t, kDictKindCount> persisted_next{};
   const std::string next_ids_key = keys::DictNextIdsKey();
-  const std::string collected_key = keys::DictCollectedKey();
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
     rocksdb::Slice value = it->value();
@@ -46,8 +45,6 @@ Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
         for (int k = 0; k < kDictKindCount; ++k) {
           persisted_next[k] = keys::GetU32(value.data() + 4 * k);
         }
-      } else if (key == collected_key && value.size() == 4) {
-        collected_below_ = keys::GetU32(value.data());
       } else {
         return Status::Corruption("dictionary state entry is malformed");
       }
@@ -179,10 +176,6 @@ size_t Dictionary::PrepareCollect(uint32_t cutoff, rocksdb::WriteBatch* batch,
   std::string next_ids;
   for (int k = 0; k < kDictKindCount; ++k) keys::PutU32(&next_ids, tables_[k].next_id);
   batch->Put(cf, keys::DictNextIdsKey(), next_ids).PermitUncheckedError();
-  collecting_below_ = std::max(collected_below_, cutoff);
-  std::string below;
-  keys::PutU32(&below, collecting_below_);
-  batch->Put(cf, keys::DictCollectedKey(), below).PermitUncheckedError();
   return collecting_.size();
 }
 
@@ -196,7 +189,6 @@ void Dictionary::FinishCollect() {
     t.by_id.erase(by_id);
     t.by_string.erase(slot);
   }
-  if (!collecting_.empty()) collected_below_ = collecting_below_;
   collecting_.clear();
 }
 
@@ -230,11 +222,6 @@ size_t Dictionary::strings() const {
   size_t n = 0;
   for (const Table& t : tables_) n += t.by_id.size();
   return n;
-}
-
-uint32_t Dictionary::collected_below() const {
-  std::shared_lock lock(mu_);
-  return collected_below_;
 }
 
 }  // namespace roost::internal

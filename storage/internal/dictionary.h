@@ -30,7 +30,6 @@ namespace roost::internal {
 //
 // On disk (the dict family; keys sort as listed, so one forward pass reads them in this order):
 //   0x00 'n'            -> u32 next id of each kind (index 0 unused): ids once collected stay used
-//   0x00 'c'            -> u32 hour bucket below which strings have been collected
 //   kind · string       -> u32 id
 //   (kind|0x40) · id    -> u32 last hour (collectable kinds)
 //   (kind|0x80) · id    -> string (not read at load: it repeats the forward entry)
@@ -73,9 +72,6 @@ class Dictionary {
   uint32_t max_id(DictKind kind) const;
   // Strings held now, of every kind.
   size_t strings() const;
-  // Hour bucket below which strings were collected (0: never): a stored row of an earlier hour
-  // may name a string that is gone.
-  uint32_t collected_below() const;
 
  private:
   // Heterogeneous lookup: find by string_view without building a std::string.
@@ -105,10 +101,8 @@ class Dictionary {
 
   mutable std::shared_mutex mu_;
   std::array<Table, kDictKindCount> tables_;  // guarded by mu_
-  uint32_t collected_below_ = 0;              // guarded by mu_
   std::vector<Undo> pending_;                 // writer thread only
   std::vector<std::pair<DictKind, uint32_t>> collecting_;
-  uint32_t collecting_below_ = 0;
 };
 
 }  // namespace roost::internal

@@ -214,8 +214,10 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
   }
   // Frozen blocks are sealed first so that what is deleted below is all in RocksDB.
   if (Status s = SealDueLocked(/*all=*/false); !s.ok()) return s;
+  uint64_t applied_seq = 0;  // commits from this one on come after the pass
   {
     std::lock_guard dedupe_lock(dedupe_mu_);
+    applied_seq = next_seq_;
     std::unique_lock state_lock(state_mu_);
     for (auto it = open_.begin(); it != open_.end();) {
       if (it->first.second < cutoff) {
@@ -251,12 +253,15 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
     }
     removed_ranges.emplace_back(from, to);
   }
+  std::string applied;
+  keys::PutU32(&applied, cutoff);
+  keys::PutU64(&applied, applied_seq);
+  batch.Put(db_->cf(internal::kMeta), internal::kRetentionAppliedKey, applied)
+      .PermitUncheckedError();
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  if (Status s = db_->Write(wo, &batch, "applying retention"); !s.ok()) return s;
   if (!removed_ranges.empty() || result.open_rows_dropped > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync;
-    if (Status s = db_->Write(wo, &batch, "applying retention"); !s.ok()) {
-      return s;
-    }
     if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
   }
   // Only once the rows are deleted: a crash in between leaves strings for the next pass, never a

@@ -570,7 +570,21 @@ Status SpanStore::Impl::Replay() {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db()->NewIterator(rocksdb::ReadOptions(), db_->cf(internal::kPayload)));
   const uint32_t cutoff = cutoff_->bucket.load();
-  const uint32_t collected_below = dict_.collected_below();
+  // Rows a retention pass removed stay removed, also when the store reopens with a longer
+  // retention (or none): their records may remain, for replication, and their strings may be
+  // gone from the dictionary.
+  uint32_t removed_below = 0;
+  uint64_t removed_before_seq = 0;
+  s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(internal::kMeta),
+                     internal::kRetentionAppliedKey, &value);
+  if (s.ok() && value.size() == 12) {
+    removed_below = keys::GetU32(value.data());
+    removed_before_seq = keys::GetU64(value.data() + 4);
+  } else if (s.ok()) {
+    return Status::Corruption("retention mark is malformed");
+  } else if (!s.IsNotFound()) {
+    return internal::FromRocks(s, "reading retention mark");
+  }
   uint64_t replayed = 0;
   SealedLookup sealed_cache;
   std::unique_lock state_lock(state_mu_);
@@ -610,7 +624,7 @@ Status SpanStore::Impl::Replay() {
       if (!project) return Status::Corruption("stored span names an unknown project");
       RowData r = RowOf(*span);
       const uint32_t bucket = keys::BucketOf(r.start);
-      if (bucket < cutoff) continue;
+      if (bucket < cutoff || (bucket < removed_below && seq < removed_before_seq)) continue;
       auto st = sealed_through.find({*project, bucket});
       if (st != sealed_through.end() && seq < st->second) continue;
       // A commit can be split across two blocks of a (project, bucket) when the first fills up,
@@ -623,9 +637,6 @@ Status SpanStore::Impl::Replay() {
       std::optional<uint32_t> session = dict_.Find(DictKind::kSession, span->session_id);
       std::optional<uint32_t> user = dict_.Find(DictKind::kUser, span->user_id);
       if (!name || !model || !session || !user) {
-        // Retention removed this row's hour once (with a shorter retention than now) and then
-        // the strings no stored row used any more.
-        if (bucket < collected_below) continue;
         return Status::Corruption("stored span uses a string missing from the dictionary");
       }
       r.name = *name;

@@ -306,6 +306,12 @@ TEST_F(SpanStoreTest, OpenRefusesAMalformedFormatVersion) {
   EXPECT_THAT(SpanStore::Open(Options()), IsError(Status::Code::kCorruption, "format version"));
 }
 
+TEST_F(SpanStoreTest, OpenRefusesAMalformedRetentionMark) {
+  ASSERT_NO_FATAL_FAILURE(SeedSealedBlock(Options()));
+  RawDb(Options()).Put(internal::kMeta, "retention_applied", "abc");
+  EXPECT_THAT(SpanStore::Open(Options()), IsError(Status::Code::kCorruption, "retention mark"));
+}
+
 // The dictionary's own entries (format version 3), damaged: named at open, never a crash.
 TEST_F(SpanStoreTest, OpenRefusesMalformedDictionaryEntries) {
   ASSERT_NO_FATAL_FAILURE(SeedSealedBlock(Options()));
@@ -314,7 +320,7 @@ TEST_F(SpanStoreTest, OpenRefusesMalformedDictionaryEntries) {
     std::string key, value, message;
   } cases[] = {
       {keys::DictNextIdsKey(), "abc", "dictionary state entry is malformed"},
-      {keys::DictCollectedKey(), "", "dictionary state entry is malformed"},
+      {std::string("\0c", 2), "1234", "dictionary state entry is malformed"},
       {std::string("\0x", 2), "1234", "dictionary state entry is malformed"},
       {session_hour, "12345", "dictionary entry with kind 68 is malformed"},
       {session_hour + "x", "1234", "dictionary entry with kind 68 is malformed"},

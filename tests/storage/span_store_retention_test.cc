@@ -398,18 +398,19 @@ TEST_F(SpanStoreTest, ApplyRetentionKeepsIdsAStoredRowStillUses) {
   EXPECT_EQ(counts, (std::map<std::string, uint64_t>{{"newest-first", 1}, {"returning", 1}}));
 }
 
-// Records waiting for replication outlive retention, so a restart's replay can meet rows whose
-// hour retention removed and whose strings it then collected: they are skipped, not corruption,
-// also when the store reopens with a longer retention (or none), and replication still gets
-// them whole.
-TEST_F(SpanStoreTest, ReplaySkipsRemovedRowsWhoseStringsWereCollected) {
+// Records waiting for replication outlive retention, so a restart's replay meets rows of hours
+// retention removed: they stay removed, also when the store reopens with a longer retention (or
+// none), whether their strings were collected or not; spans written after that are kept; and
+// replication still gets the removed ones whole.
+TEST_F(SpanStoreTest, ReplayNeverBringsBackRowsRetentionRemoved) {
   const RetentionWorld world;
   StoreOptions with_outbox = WithRetention(Options());
   with_outbox.outbox = true;
   std::vector<Span> recent, old;
   for (int i = 0; i < 30; ++i) {
     recent.push_back(SessionSpan(1, 1 + i, world.At(30, i), "recent", "u-recent"));
-    old.push_back(SessionSpan(2, 1 + i, world.At(-3, i), "gone", "u-gone"));
+    old.push_back(SessionSpan(2, 1 + i, world.At(-3, i), i % 2 ? "gone" : "recent",
+                              i % 2 ? "u-gone" : "u-recent"));
   }
   {
     auto store = OpenStore(with_outbox);
@@ -424,20 +425,31 @@ TEST_F(SpanStoreTest, ReplaySkipsRemovedRowsWhoseStringsWereCollected) {
   }
   StoreOptions no_retention = Options();
   no_retention.outbox = true;
+  const Span late = SessionSpan(3, 1, world.At(-2), "late", "u-late");
+  {
+    auto store = OpenStore(no_retention);
+    ASSERT_NE(store, nullptr);
+    Result<ScanResult> scan = ScanProject(*store, "p");
+    ASSERT_THAT(scan, IsOk());
+    EXPECT_EQ(scan->total_rows, 30u);
+    EXPECT_THAT(store->GetSession("p", "gone").value(), IsEmpty());
+    EXPECT_EQ(store->GetSession("p", "recent").value().size(), 30u);
+    Result<std::vector<OutboxEntry>> outbox = store->ReadOutbox(0, 1000);
+    ASSERT_THAT(outbox, IsOk());
+    size_t gone = 0;
+    for (const OutboxEntry& e : *outbox) {
+      for (const Span& s : e.spans) gone += s.session_id == "gone" && s.user_id == "u-gone";
+    }
+    EXPECT_EQ(gone, 15u);
+    // Without retention now, a span of a removed hour is taken, and kept.
+    EXPECT_EQ(WriteOk(*store, {late}).stored, 1u);
+  }
   auto store = OpenStore(no_retention);
   ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->GetSession("p", "late").value(), ::testing::ElementsAre(late));
   Result<ScanResult> scan = ScanProject(*store, "p");
   ASSERT_THAT(scan, IsOk());
-  EXPECT_EQ(scan->total_rows, 30u);
-  EXPECT_THAT(store->GetSession("p", "gone").value(), IsEmpty());
-  EXPECT_EQ(store->GetSession("p", "recent").value().size(), 30u);
-  Result<std::vector<OutboxEntry>> outbox = store->ReadOutbox(0, 1000);
-  ASSERT_THAT(outbox, IsOk());
-  size_t gone = 0;
-  for (const OutboxEntry& e : *outbox) {
-    for (const Span& s : e.spans) gone += s.session_id == "gone" && s.user_id == "u-gone";
-  }
-  EXPECT_EQ(gone, 30u);
+  EXPECT_EQ(scan->total_rows, 31u);
 }
 
 // Commits intern strings while retention collects them: a session whose old rows expire but
