@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <rocksdb/write_batch.h>
@@ -16,10 +19,37 @@ namespace roost::internal {
 // meta family key: commits below this seq hold no unsealed row (restart replay starts here).
 inline constexpr const char* kReplayFromKey = "replay_from";
 
-// meta family key: the last retention pass removed every row of an hour bucket below its u32
-// cutoff from the commits before its u64 seq (rows that restart replay must not bring back;
-// records kept for replication remain in payload pages).
+// meta family key: what retention passes removed, rows restart replay must not bring back
+// (records kept for replication remain in payload pages): a list of (u32 cutoff, u64 seq), each
+// meaning every row of an hour bucket below the cutoff from the commits before the seq. A pass
+// drops the marks its own subsumes; a mark stays beside it when a pass has a lower cutoff than
+// an earlier one (the store reopened with a longer retention).
 inline constexpr const char* kRetentionAppliedKey = "retention_applied";
+
+struct RetentionMark {
+  uint32_t below = 0;
+  uint64_t before_seq = 0;
+  bool Removed(uint32_t bucket, uint64_t seq) const { return bucket < below && seq < before_seq; }
+};
+
+inline std::string EncodeRetentionMarks(const std::vector<RetentionMark>& marks) {
+  std::string out;
+  for (const RetentionMark& m : marks) {
+    keys::PutU32(&out, m.below);
+    keys::PutU64(&out, m.before_seq);
+  }
+  return out;
+}
+
+// nullopt when `value` is not a whole number of marks.
+inline std::optional<std::vector<RetentionMark>> DecodeRetentionMarks(std::string_view value) {
+  if (value.empty() || value.size() % 12 != 0) return std::nullopt;
+  std::vector<RetentionMark> marks;
+  for (size_t i = 0; i < value.size(); i += 12) {
+    marks.push_back({keys::GetU32(value.data() + i), keys::GetU64(value.data() + i + 4)});
+  }
+  return marks;
+}
 
 // meta family key holding the next block number (u64).
 inline constexpr const char* kNextBlockKey = "next_block";

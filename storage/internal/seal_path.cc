@@ -253,14 +253,20 @@ Result<RetentionResult> SpanStore::Impl::ApplyRetention(int64_t now_unix_nano) {
     }
     removed_ranges.emplace_back(from, to);
   }
-  std::string applied;
-  keys::PutU32(&applied, cutoff);
-  keys::PutU64(&applied, applied_seq);
-  batch.Put(db_->cf(internal::kMeta), internal::kRetentionAppliedKey, applied)
+  // This pass's mark subsumes every earlier one with a cutoff no higher (their seqs are lower).
+  std::vector<internal::RetentionMark> marks;
+  for (const internal::RetentionMark& m : retention_marks_) {
+    if (m.below > cutoff) marks.push_back(m);
+  }
+  marks.push_back({cutoff, applied_seq});
+  batch
+      .Put(db_->cf(internal::kMeta), internal::kRetentionAppliedKey,
+           internal::EncodeRetentionMarks(marks))
       .PermitUncheckedError();
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   if (Status s = db_->Write(wo, &batch, "applying retention"); !s.ok()) return s;
+  retention_marks_ = std::move(marks);
   if (!removed_ranges.empty() || result.open_rows_dropped > 0) {
     if (Status s = AdvanceReplayFloor(); !s.ok()) return s;
   }

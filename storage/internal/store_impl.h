@@ -19,6 +19,7 @@
 #include <rocksdb/db.h>
 
 #include "storage/internal/block_reader.h"
+#include "storage/internal/block_sealer.h"
 #include "storage/internal/column_cache.h"
 #include "storage/internal/dictionary.h"
 #include "storage/internal/open_block.h"
@@ -227,7 +228,9 @@ class SpanStore::Impl {
   // Hashes of every row in an open or frozen block: duplicates of not-yet-sealed spans.
   std::mutex dedupe_mu_;
   internal::U64HashSet pending_hashes_;  // guarded by dedupe_mu_
-  uint64_t next_seq_ = 1;                // writer thread only (after Start)
+  // What retention passes removed (written by Replay, then under seal_mu_).
+  std::vector<internal::RetentionMark> retention_marks_;
+  uint64_t next_seq_ = 1;  // writer thread only (after Start)
   // When the oldest commit the WAL holds unsynced was written; writer thread only.
   std::optional<std::chrono::steady_clock::time_point> unsynced_since_;
 

@@ -573,18 +573,20 @@ Status SpanStore::Impl::Replay() {
   // Rows a retention pass removed stay removed, also when the store reopens with a longer
   // retention (or none): their records may remain, for replication, and their strings may be
   // gone from the dictionary.
-  uint32_t removed_below = 0;
-  uint64_t removed_before_seq = 0;
   s = db_->db()->Get(rocksdb::ReadOptions(), db_->cf(internal::kMeta),
                      internal::kRetentionAppliedKey, &value);
-  if (s.ok() && value.size() == 12) {
-    removed_below = keys::GetU32(value.data());
-    removed_before_seq = keys::GetU64(value.data() + 4);
-  } else if (s.ok()) {
-    return Status::Corruption("retention mark is malformed");
+  if (s.ok()) {
+    std::optional<std::vector<internal::RetentionMark>> marks =
+        internal::DecodeRetentionMarks(value);
+    if (!marks) return Status::Corruption("retention mark is malformed");
+    retention_marks_ = std::move(*marks);
   } else if (!s.IsNotFound()) {
     return internal::FromRocks(s, "reading retention mark");
   }
+  const auto removed = [&](uint32_t bucket, uint64_t seq) {
+    return std::any_of(retention_marks_.begin(), retention_marks_.end(),
+                       [&](const internal::RetentionMark& m) { return m.Removed(bucket, seq); });
+  };
   uint64_t replayed = 0;
   SealedLookup sealed_cache;
   std::unique_lock state_lock(state_mu_);
@@ -624,7 +626,7 @@ Status SpanStore::Impl::Replay() {
       if (!project) return Status::Corruption("stored span names an unknown project");
       RowData r = RowOf(*span);
       const uint32_t bucket = keys::BucketOf(r.start);
-      if (bucket < cutoff || (bucket < removed_below && seq < removed_before_seq)) continue;
+      if (bucket < cutoff || removed(bucket, seq)) continue;
       auto st = sealed_through.find({*project, bucket});
       if (st != sealed_through.end() && seq < st->second) continue;
       // A commit can be split across two blocks of a (project, bucket) when the first fills up,

@@ -399,9 +399,9 @@ TEST_F(SpanStoreTest, ApplyRetentionKeepsIdsAStoredRowStillUses) {
 }
 
 // Records waiting for replication outlive retention, so a restart's replay meets rows of hours
-// retention removed: they stay removed, also when the store reopens with a longer retention (or
-// none), whether their strings were collected or not; spans written after that are kept; and
-// replication still gets the removed ones whole.
+// retention removed: they stay removed, also when the store reopens with a longer retention (and
+// a pass with a lower cutoff runs) or with none, whether their strings were collected or not;
+// spans written after that are kept; and replication still gets the removed ones whole.
 TEST_F(SpanStoreTest, ReplayNeverBringsBackRowsRetentionRemoved) {
   const RetentionWorld world;
   StoreOptions with_outbox = WithRetention(Options());
@@ -409,7 +409,8 @@ TEST_F(SpanStoreTest, ReplayNeverBringsBackRowsRetentionRemoved) {
   std::vector<Span> recent, old;
   for (int i = 0; i < 30; ++i) {
     recent.push_back(SessionSpan(1, 1 + i, world.At(30, i), "recent", "u-recent"));
-    old.push_back(SessionSpan(2, 1 + i, world.At(-3, i), i % 2 ? "gone" : "recent",
+    // Hour 10: below the first pass's cutoff (26), above the second's (2).
+    old.push_back(SessionSpan(2, 1 + i, world.At(10, i), i % 2 ? "gone" : "recent",
                               i % 2 ? "u-gone" : "u-recent"));
   }
   {
@@ -423,9 +424,19 @@ TEST_F(SpanStoreTest, ReplayNeverBringsBackRowsRetentionRemoved) {
     EXPECT_EQ(r->strings_removed, 2u);
     EXPECT_GT(r->pending_spans_kept, 0u);
   }
+  {
+    StoreOptions longer = with_outbox;
+    longer.retention = std::chrono::hours(48);
+    auto store = OpenStore(longer);
+    ASSERT_NE(store, nullptr);
+    Result<RetentionResult> r = store->ApplyRetention(world.Now());
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->cutoff_bucket, world.CutoffBucket() - 24);
+    EXPECT_EQ(ScanProject(*store, "p").value().total_rows, 30u);
+  }
   StoreOptions no_retention = Options();
   no_retention.outbox = true;
-  const Span late = SessionSpan(3, 1, world.At(-2), "late", "u-late");
+  const Span late = SessionSpan(3, 1, world.At(10), "late", "u-late");
   {
     auto store = OpenStore(no_retention);
     ASSERT_NE(store, nullptr);
