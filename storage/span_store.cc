@@ -56,7 +56,7 @@ Status SpanStore::Impl::Start() {
 }
 
 Status SpanStore::Impl::UpgradeDictionary() {
-  if (db_->read_only()) return Status::OK();
+  if (db_->read_only() || dict_.unknown_hours() == 0) return Status::OK();
   // The newest hour of any stored row: the current one, or a later one a skewed clock wrote.
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())

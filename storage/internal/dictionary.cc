@@ -64,7 +64,9 @@ Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
       auto found = t.by_id.find(keys::GetU32(key.data() + 1));
       // Written with the forward entry and deleted with it; a stray one names nothing.
       if (found == t.by_id.end()) continue;
-      t.by_string.find(*found->second)->second.last_hour = keys::GetU32(value.data());
+      uint32_t& last_hour = found->second->second.last_hour;
+      if (last_hour == kHourUnknown) --unknown_hours_;
+      last_hour = keys::GetU32(value.data());
       continue;
     }
     const uint32_t id = keys::GetU32(value.data());
@@ -75,14 +77,20 @@ Status Dictionary::Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     }
     auto node =
         t.by_string.emplace(std::string(key.data() + 1, key.size() - 1), Slot{id, kHourUnknown});
-    t.by_id.emplace(id, &node.first->first);
+    t.by_id.emplace(id, &*node.first);
     t.next_id = std::max(t.next_id, id + 1);
+    if (Collectable(static_cast<DictKind>(kind_byte))) ++unknown_hours_;
   }
   if (Status s = FromRocks(it->status(), "loading dictionary"); !s.ok()) return s;
   for (int k = 1; k < kDictKindCount; ++k) {
     tables_[k].next_id = std::max(tables_[k].next_id, persisted_next[k]);
   }
   return Status::OK();
+}
+
+size_t Dictionary::unknown_hours() const {
+  std::shared_lock lock(mu_);
+  return unknown_hours_;
 }
 
 size_t Dictionary::ResolveUnknownHours(uint32_t hour, rocksdb::WriteBatch* batch,
@@ -99,6 +107,7 @@ size_t Dictionary::ResolveUnknownHours(uint32_t hour, rocksdb::WriteBatch* batch
       ++n;
     }
   }
+  unknown_hours_ = 0;
   return n;
 }
 
@@ -124,7 +133,7 @@ uint32_t Dictionary::Intern(DictKind kind, std::string_view value, uint32_t hour
   }
   const uint32_t id = t.next_id++;
   auto node = t.by_string.emplace(std::string(value), Slot{id, hour});
-  t.by_id.emplace(id, &node.first->first);
+  t.by_id.emplace(id, &*node.first);
   pending_.push_back(Undo{kind, id, true, 0});
   std::string id_bytes;
   keys::PutU32(&id_bytes, id);
@@ -143,7 +152,7 @@ void Dictionary::Abort() {
     Table& t = tables_[static_cast<int>(it->kind)];
     auto by_id = t.by_id.find(it->id);
     if (by_id == t.by_id.end()) continue;
-    auto slot = t.by_string.find(*by_id->second);
+    auto slot = t.by_string.find(by_id->second->first);
     if (it->added) {
       t.by_id.erase(by_id);
       t.by_string.erase(slot);
@@ -185,7 +194,7 @@ void Dictionary::FinishCollect() {
     Table& t = tables_[static_cast<int>(kind)];
     auto by_id = t.by_id.find(id);
     if (by_id == t.by_id.end()) continue;
-    auto slot = t.by_string.find(*by_id->second);
+    auto slot = t.by_string.find(by_id->second->first);
     t.by_id.erase(by_id);
     t.by_string.erase(slot);
   }
@@ -209,7 +218,7 @@ std::optional<std::string> Dictionary::Lookup(DictKind kind, uint32_t id) const 
   const Table& t = tables_[static_cast<int>(kind)];
   auto it = t.by_id.find(id);
   if (it == t.by_id.end()) return std::nullopt;
-  return *it->second;
+  return it->second->first;
 }
 
 uint32_t Dictionary::max_id(DictKind kind) const {

@@ -42,6 +42,8 @@ class Dictionary {
   // Loads the dict family. A collectable id without a last hour (a data dir from before format
   // version 3) is never collected until ResolveUnknownHours gives it one.
   Status Load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf);
+  // How many collectable ids have no last hour (data dirs from before format version 3).
+  size_t unknown_hours() const;
   // Gives every collectable id without a last hour `hour` (which must be at least the hour of
   // every stored row), adding its entry to `batch`; returns how many.
   size_t ResolveUnknownHours(uint32_t hour, rocksdb::WriteBatch* batch,
@@ -84,10 +86,11 @@ class Dictionary {
     uint32_t last_hour = 0;  // collectable kinds only
   };
   using ByString = std::unordered_map<std::string, Slot, StringHash, std::equal_to<>>;
-  // Each string is kept once, as a key of by_string (whose nodes never move); by_id points at it.
+  // Each string is kept once, as a key of by_string (whose nodes never move); by_id points at
+  // its entry.
   struct Table {
     ByString by_string;
-    std::unordered_map<uint32_t, const std::string*> by_id;
+    std::unordered_map<uint32_t, ByString::value_type*> by_id;
     uint32_t next_id = 1;
   };
   struct Undo {
@@ -101,6 +104,7 @@ class Dictionary {
 
   mutable std::shared_mutex mu_;
   std::array<Table, kDictKindCount> tables_;  // guarded by mu_
+  size_t unknown_hours_ = 0;                  // guarded by mu_
   std::vector<Undo> pending_;                 // writer thread only
   std::vector<std::pair<DictKind, uint32_t>> collecting_;
 };

@@ -409,9 +409,8 @@ void SpanStore::Impl::Commit(std::vector<std::shared_ptr<PendingWrite>>& group) 
         r.session = intern(DictKind::kSession, pr.session, hour);
         r.user = intern(DictKind::kUser, pr.user, hour);
         const uint32_t project = intern(DictKind::kProject, pr.project, hour);
-        const CommitPages::Place at =
-            whole ? CommitPages::Place{whole_page, pr.slot}
-                  : pages.Repack(reader->Record(pr.slot), keys::BucketOf(r.start));
+        const CommitPages::Place at = whole ? CommitPages::Place{whole_page, pr.slot}
+                                            : pages.Repack(reader->Record(pr.slot), hour);
         r.ref = keys::MakeRecordRef(seq, at.page * keys::kPayloadPageRows + at.slot);
         accepted.push_back(Accepted{r, project, at.page, at.slot});
       }
