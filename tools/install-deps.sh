@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what roost builds and tests with: Debian packages, and the dashboard's pinned charting
 # library (npm ci in api/dashboard; it is embedded into the binary at build time). With --test,
-# also Debian's chromium for the dashboard's browser test. Idempotent; silent when nothing is
-# missing.
+# also Debian's chromium for the dashboard's browser test; with --fuzz, clang and its libFuzzer
+# runtime for tools/fuzz.sh. Idempotent; silent when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(
@@ -15,7 +15,10 @@ packages=(
   zlib1g-dev libssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
+case "${1:-}" in
+  --test) packages+=(chromium) ;;
+  --fuzz) packages+=(clang libclang-rt-dev) ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -150,7 +150,8 @@ Status SpanStore::Impl::SealBatch(std::span<const FrozenBlock> blocks) {
   // The blocks are in RocksDB: readers and dedupe may now find their rows there.
   std::lock_guard dedupe_lock(dedupe_mu_);
   std::unique_lock state_lock(state_mu_);
-  for (const auto& [block, block_seq] : blocks) {
+  for (const auto& sealed : blocks) {
+    const auto& block = sealed.first;
     for (size_t r = 0; r < block->rows(); ++r) pending_hashes_.Erase(block->Row(r).hash);
     auto it = std::find_if(frozen_.begin(), frozen_.end(),
                            [&](const auto& f) { return f.first == block; });

@@ -1,0 +1,55 @@
+
+≠
+ë
+
+service.name
+	sql-agent
+'
+openinference.project.name	
+default
+"
+telemetry.sdk.language
+python
+%
+telemetry.sdk.name
+opentelemetryñ
+
+.
+$openinference.instrumentation.openai0.1.18„	
+f∞'6Óıæ"Ö@Ä9gãhAæ¯òZ4:}"¸”¥œÖ‚3*ChatCompletion09‹I.qèlA‰F¯ qèlJ 
+openinference.span.kind
+LLMJ%
+
+session.id
+sess-123004ef8df510e6J
+user.id
+
+user-11651J
+llm.model_name
+gpt-4o-miniJ
+llm.provider
+openaiJ
+
+llm.system
+openaiJD
+llm.invocation_parameters'
+%{"temperature":0.5,"max_tokens":4096}J˝
+input.valueÌ
+ÍWhen as update explain at not issue which to. Latency should latest about annual a time team please not this query and region in that check we. The important the our search of policy region that is and steps your when invoice our all.J
+input.mime_type
+
+text/plainJ+
+!llm.input_messages.0.message.role
+userJñ
+$llm.input_messages.0.message.contentÌ
+ÍWhen as update explain at not issue which to. Latency should latest about annual a time team please not this query and region in that check we. The important the our search of policy region that is and steps your when invoice our all.J|
+output.valuel
+jBe show usage results an and if today the for our. Based revenue to number metric time access plan and at.J 
+output.mime_type
+
+text/plainJ1
+"llm.output_messages.0.message.role
+	assistantJ
+llm.token_count.promptëJ!
+llm.token_count.completionóJ
+llm.token_count.total®z
