@@ -350,6 +350,8 @@ Status ValidateSpan(const Span& span, const SpanLimits& limits, Utf8Check utf8) 
   if (Status s = check.Attrs(span.resource_attributes, "resource attributes"); !s.ok()) return s;
   if (Status s = check.Attrs(span.scope.attributes, "scope attributes"); !s.ok()) return s;
   for (const SpanEvent& e : span.events) {
+    // OTLP's times are unsigned: a negative one could not be exported, replicated or re-imported.
+    if (e.time_unix_nano < 0) return Status::InvalidArgument("event time is before 1970");
     if (Status s = check.String(e.name, "event name"); !s.ok()) return s;
     if (Status s = check.Attrs(e.attributes, "event attributes"); !s.ok()) return s;
   }

@@ -173,7 +173,8 @@ struct SpanLimits {
 enum class Utf8Check { kCheck, kAlreadyChecked };
 
 // The one place spans are validated. Returns kInvalidArgument naming the first problem found:
-// ids present and not all zero, end >= start, times in range, token counts non-negative and
+// ids present and not all zero, end >= start, times in range (event times too: not before 1970,
+// as OTLP's unsigned times cannot say otherwise), token counts non-negative and
 // bounded, a cost that is finite and non-negative, sizes within `limits`, non-empty project,
 // strings of well-formed UTF-8 (unless `utf8` says they were checked).
 Status ValidateSpan(const Span& span, const SpanLimits& limits = SpanLimits{},

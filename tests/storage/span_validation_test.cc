@@ -60,6 +60,8 @@ std::vector<InvalidCase> InvalidCases() {
        },
        "'input.value'"},
       {"huge event name", [](Span& s) { s.events[0].name = kHuge; }, "event name"},
+      {"event before 1970", [](Span& s) { s.events[1].time_unix_nano = -1; },
+       "event time is before 1970"},
       {"too many attributes", [](Span& s) { s.attributes = ManyAttributes(1025); },
        "more than 1024 attributes"},
       {"too many resource attributes",
