@@ -72,6 +72,40 @@ int main(int argc, char** argv) {
     Put(root / "decompress", "seed-gzip-" + n, Deflate(proto, 31));
     Put(root / "decompress", "seed-deflate-" + n, Deflate(proto, 15));
   }
+  // HTTP requests: a selector byte (method = byte % 5: GET POST DELETE PUT HEAD; content type =
+  // byte / 5 % 3: JSON, protobuf, none), the target, a newline, the body.
+  const std::vector<std::string> gets = {
+      "/healthz",
+      "/metrics",
+      "/api/v1/projects",
+      "/api/v1/latency?kind=LLM&group_by=model&q=0.5,0.9,0.99",
+      "/api/v1/latency?model=gpt-4o&step=1h&from=2026-11-25T00:00:00Z&to=1764115200000",
+      "/api/v1/latency?group_by=attr:llm.provider&sketch=true&step=5m",
+      "/api/v1/cost?group_by=model&step=1d",
+      "/api/v1/cost?group_by=session&project=default&attr=llm.system%3Dopenai",
+      "/api/v1/sessions?project=default&limit=5",
+      "/api/v1/spans?project=default&limit=3&kind=TOOL",
+      "/api/v1/traces/5b8efff798038103d269b633813fc60c",
+      "/api/v1/replication",
+      "/api/v1/replication/dead_letters?limit=100",
+      "/v1/projects?limit=2&name_contains=def",
+      "/v1/projects/default",
+      "/v1/projects/default/spans?limit=5&sort_direction=desc",
+      "/v1/projects/default/traces?limit=3&include_spans=true",
+      "/v1/projects/default/sessions?limit=3",
+      "/v1/sessions/abc",
+      "/arize_phoenix_version",
+      "/",
+  };
+  for (size_t i = 0; i < gets.size(); ++i) {
+    Put(root / "http_request", "seed-get-" + std::to_string(i), std::string(1, '\0') + gets[i]);
+  }
+  // POST (1) with a JSON (1) or protobuf (6) body.
+  Put(root / "http_request", "seed-post-json",
+      std::string(1, '\1') + "/v1/traces\n" + ingest::EncodeJson(batches[1]));
+  Put(root / "http_request", "seed-post-protobuf",
+      std::string(1, '\6') + "/v1/traces\n" + ingest::EncodeProtobuf(batches[2]));
+
   Put(root / "otlp_protobuf", "seed-empty", "");
   Put(root / "otlp_json", "seed-empty", "{}");
 
