@@ -7,14 +7,14 @@
 # build/fuzz/findings/<target>/crash-*; once the fault is fixed, copy it into the kept corpus,
 # where the test suite (roost_fuzz_corpus_tests) runs it in every build from then on.
 # Usage: tools/fuzz.sh [SECONDS=60] [TARGET...]   (targets: otlp_protobuf otlp_json decompress
-#        stored_page column_chunk http_request; default all)
+#        stored_page column_chunk http_request otlp_file; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(otlp_protobuf otlp_json decompress stored_page column_chunk http_request)
+  targets=(otlp_protobuf otlp_json decompress stored_page column_chunk http_request otlp_file)
 fi
 bash tools/install-deps.sh --fuzz
 cmake --preset fuzz >/dev/null

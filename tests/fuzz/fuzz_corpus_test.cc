@@ -47,7 +47,8 @@ INSTANTIATE_TEST_SUITE_P(
     Targets, FuzzCorpusTest,
     ::testing::Values(Target{"otlp_protobuf", OtlpProtobuf}, Target{"otlp_json", OtlpJson},
                       Target{"decompress", Decompress}, Target{"stored_page", StoredPage},
-                      Target{"column_chunk", ColumnChunk}, Target{"http_request", HttpRequest}),
+                      Target{"column_chunk", ColumnChunk}, Target{"http_request", HttpRequest},
+                      Target{"otlp_file", OtlpFile}),
     [](const ::testing::TestParamInfo<Target>& target) { return std::string(target.param.name); });
 
 }  // namespace

@@ -29,6 +29,9 @@ std::string Decompress(std::string_view input);
 std::string StoredPage(std::string_view input);
 // Column chunks as read back from disk: damage is kCorruption, never a bad read.
 std::string ColumnChunk(std::string_view input);
+// OTLP files as `roost import` reads them: the layout is detected or refused with
+// kInvalidArgument, and the requests cut from the content lie inside it, in order.
+std::string OtlpFile(std::string_view input);
 // HTTP requests to every route of `roost serve` (in process, on a small store): never a 500,
 // errors are JSON {"error": ...}, JSON answers parse.
 std::string HttpRequest(std::string_view input);

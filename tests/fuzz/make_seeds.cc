@@ -106,6 +106,22 @@ int main(int argc, char** argv) {
   Put(root / "http_request", "seed-post-protobuf",
       std::string(1, '\6') + "/v1/traces\n" + ingest::EncodeProtobuf(batches[2]));
 
+  // OTLP files as `roost import` reads them: JSON lines, length-delimited protobuf, one request.
+  std::string jsonl;
+  std::string delimited;
+  for (size_t i = 1; i < 3; ++i) {
+    jsonl += ingest::EncodeJson(batches[i]) + "\n";
+    const std::string body = ingest::EncodeProtobuf(batches[i]);
+    for (size_t n = body.size();; n >>= 7) {
+      delimited.push_back(static_cast<char>((n & 0x7f) | (n > 0x7f ? 0x80 : 0)));
+      if (n <= 0x7f) break;
+    }
+    delimited += body;
+  }
+  Put(root / "otlp_file", "seed-jsonl", jsonl);
+  Put(root / "otlp_file", "seed-delimited", delimited);
+  Put(root / "otlp_file", "seed-single", ingest::EncodeProtobuf(batches[0]));
+
   Put(root / "otlp_protobuf", "seed-empty", "");
   Put(root / "otlp_json", "seed-empty", "{}");
 
