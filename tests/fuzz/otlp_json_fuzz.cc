@@ -7,11 +7,7 @@
 namespace roost::fuzz {
 
 std::string OtlpJson(std::string_view input) {
-  ingest::DecodeOptions tight;
-  tight.max_nesting_depth = 12;
-  tight.max_spans = 3;
-  tight.max_rejected_details = 1;
-  for (const ingest::DecodeOptions& options : {ingest::DecodeOptions{}, tight}) {
+  for (const ingest::DecodeOptions& options : OptionsToTry()) {
     const Result<ingest::DecodedBatch> batch = ingest::DecodeJson(input, options);
     if (batch.ok() && !nlohmann::json::accept(input)) {
       return "DecodeJson accepted a body that is not JSON";

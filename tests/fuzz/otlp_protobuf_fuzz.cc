@@ -6,12 +6,7 @@
 namespace roost::fuzz {
 
 std::string OtlpProtobuf(std::string_view input) {
-  // The defaults, and tight limits that inputs of a fuzzer's size can reach.
-  ingest::DecodeOptions tight;
-  tight.max_nesting_depth = 12;
-  tight.max_spans = 3;
-  tight.max_rejected_details = 1;
-  for (const ingest::DecodeOptions& options : {ingest::DecodeOptions{}, tight}) {
+  for (const ingest::DecodeOptions& options : OptionsToTry()) {
     const testing::Outcome outcome = testing::Compare(input, options);
     if (!outcome.mismatch.empty()) return outcome.mismatch;
     if (!outcome.reference_ok) continue;

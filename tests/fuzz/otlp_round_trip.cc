@@ -40,6 +40,14 @@ void SameNaNs(ingest::DecodedBatch* batch) {
 }
 
 }  // namespace
+
+std::array<ingest::DecodeOptions, 2> OptionsToTry() {
+  ingest::DecodeOptions tight;
+  tight.max_nesting_depth = 12;
+  tight.max_spans = 3;
+  tight.max_rejected_details = 1;
+  return {ingest::DecodeOptions{}, tight};
+}
 std::string CheckAccepted(const ingest::DecodedBatch& batch, const ingest::DecodeOptions& options,
                           std::string_view format) {
   for (size_t i = 0; i < batch.spans.size(); ++i) {
