@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct Target {
   const char* name;
   std::function<std::string(std::string_view)> run;
 };
+
+void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
 
 class FuzzCorpusTest : public ::testing::TestWithParam<Target> {};
 
