@@ -51,7 +51,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Target{"otlp_protobuf", OtlpProtobuf}, Target{"otlp_json", OtlpJson},
                       Target{"decompress", Decompress}, Target{"stored_page", StoredPage},
                       Target{"column_chunk", ColumnChunk}, Target{"http_request", HttpRequest},
-                      Target{"otlp_file", OtlpFile}),
+                      Target{"otlp_file", OtlpFile}, Target{"store_ops", StoreOps}),
     [](const ::testing::TestParamInfo<Target>& target) { return std::string(target.param.name); });
 
 }  // namespace

@@ -32,6 +32,9 @@ std::string ColumnChunk(std::string_view input);
 // OTLP files as `roost import` reads them: the layout is detected or refused with
 // kInvalidArgument, and the requests cut from the content lie inside it, in order.
 std::string OtlpFile(std::string_view input);
+// Sequences of store operations (writes with duplicates and invalid spans, flushes, reopens,
+// retention passes): after each, the store holds exactly what the model says was acknowledged.
+std::string StoreOps(std::string_view input);
 // HTTP requests to every route of `roost serve` (in process, on a small store): never a 500,
 // errors are JSON {"error": ...}, JSON answers parse.
 std::string HttpRequest(std::string_view input);
