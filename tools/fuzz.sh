@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Fuzzes roost's readers of untrusted bytes with libFuzzer, under AddressSanitizer and
+# Fuzzes what roost reads from outside with libFuzzer, under AddressSanitizer and
 # UndefinedBehaviorSanitizer (clang, the `fuzz` preset): OTLP protobuf and JSON bodies, gzip and
-# deflate bodies, stored payload pages and records, column chunks (tests/fuzz/fuzz_targets.h says
-# what each one checks). Each target starts from the kept corpus (tests/fuzz/corpus/<target>/)
+# deflate bodies, stored payload pages and records, column chunks, HTTP requests to every route,
+# OTLP files for `roost import`, and sequences of store operations checked against a model
+# (tests/fuzz/fuzz_targets.h says what each one checks). Each target starts from the kept corpus (tests/fuzz/corpus/<target>/)
 # plus fresh seeds, and runs for SECONDS. An input that finds a fault is saved as
 # build/fuzz/findings/<target>/crash-*; once the fault is fixed, copy it into the kept corpus,
 # where the test suite (roost_fuzz_corpus_tests) runs it in every build from then on.
 # Usage: tools/fuzz.sh [SECONDS=60] [TARGET...]   (targets: otlp_protobuf otlp_json decompress
-#        stored_page column_chunk http_request otlp_file; default all)
+#        stored_page column_chunk http_request otlp_file store_ops; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(otlp_protobuf otlp_json decompress stored_page column_chunk http_request otlp_file)
+  targets=(otlp_protobuf otlp_json decompress stored_page column_chunk http_request otlp_file
+    store_ops)
 fi
 bash tools/install-deps.sh --fuzz
 cmake --preset fuzz >/dev/null
