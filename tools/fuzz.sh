@@ -26,7 +26,7 @@ rm -rf "$work/seeds"
 build/fuzz/tests/fuzz/fuzz_seeds "$work/seeds"
 failed=()
 for t in "${targets[@]}"; do
-  mkdir -p "$work/corpus/$t" "build/fuzz/findings/$t"
+  mkdir -p "$work/corpus/$t" "$work/seeds/$t" "build/fuzz/findings/$t"
   echo "fuzz.sh: $t for ${seconds}s"
   # New inputs go to the working corpus (the first directory); the kept corpus is only read.
   if ! "build/fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 -timeout=20 \
