@@ -84,6 +84,10 @@ class Run {
     Result<std::unique_ptr<SpanStore>> store = SpanStore::Open(options);
     if (!store.ok()) return "open: " + store.status().ToString();
     store_ = std::move(*store);
+    // An open takes its write cutoff from the clock (now - retention, below every span here), not
+    // from the passes before it: a store reopened with a longer retention takes older spans
+    // again. The passes here run at later "now"s than the clock's.
+    cutoff_ = 0;
     return "";
   }
   void Close() { store_.reset(); }
