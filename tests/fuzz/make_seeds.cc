@@ -19,10 +19,10 @@
 #include "tests/ingest/test_spans.h"
 #include "tools/workload/span_generator.h"
 
-namespace fs = std::filesystem;
-using namespace roost;
-
+namespace roost::fuzz {
 namespace {
+
+namespace fs = std::filesystem;
 
 void Put(const fs::path& dir, const std::string& name, const std::string& bytes) {
   fs::create_directories(dir);
@@ -46,7 +46,7 @@ std::string Deflate(const std::string& in, int window_bits) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int MakeSeeds(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seeds DIR\n");
     return 2;
@@ -152,3 +152,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace roost::fuzz
+
+int main(int argc, char** argv) { return roost::fuzz::MakeSeeds(argc, argv); }

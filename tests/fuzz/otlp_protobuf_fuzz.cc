@@ -11,8 +11,9 @@ std::string OtlpProtobuf(std::string_view input) {
     if (!outcome.mismatch.empty()) return outcome.mismatch;
     if (!outcome.reference_ok) continue;
     const Result<ingest::DecodedBatch> batch = ingest::DecodeProtobuf(input, options);
-    if (std::string fault = CheckAccepted(*batch, options, "protobuf"); !fault.empty())
+    if (std::string fault = CheckAccepted(*batch, options, "protobuf"); !fault.empty()) {
       return fault;
+    }
   }
   return "";
 }
