@@ -97,32 +97,34 @@ std::string Literal(std::string_view body, size_t max_bytes) {
 namespace {
 
 // NaN never equals itself: doubles that are NaN are replaced by their bits, so two batches that
-// carry the very same NaN compare equal (and two different NaNs do not).
-std::string Bits(double d) {
+// carry the very same NaN compare equal (and two different NaNs do not); with NanBits::kIgnored,
+// by "NaN", so that any two NaNs do.
+std::string Bits(double d, NanBits nans) {
+  if (nans == NanBits::kIgnored && std::isnan(d)) return "NaN";
   char buf[32];
   std::snprintf(buf, sizeof(buf), "NaN:%016llx",
                 static_cast<unsigned long long>(std::bit_cast<uint64_t>(d)));
   return buf;
 }
-void Canonicalize(Attributes* attributes) {
+void Canonicalize(Attributes* attributes, NanBits nans) {
   for (Attribute& a : *attributes) {
     if (const auto* d = std::get_if<double>(&a.value); d != nullptr && std::isnan(*d)) {
-      a.value = Bits(*d);
+      a.value = Bits(*d, nans);
     } else if (const auto* v = std::get_if<std::vector<double>>(&a.value);
                v != nullptr &&
                std::any_of(v->begin(), v->end(), [](double x) { return std::isnan(x); })) {
       std::vector<std::string> bits;
-      for (double x : *v) bits.push_back(Bits(x));
+      for (double x : *v) bits.push_back(Bits(x, nans));
       a.value = std::move(bits);
     }
   }
 }
-Span Canonical(Span s) {
-  Canonicalize(&s.attributes);
-  for (SpanEvent& e : s.events) Canonicalize(&e.attributes);
-  for (SpanLink& l : s.links) Canonicalize(&l.attributes);
-  Canonicalize(&s.resource_attributes);
-  Canonicalize(&s.scope.attributes);
+Span Canonical(Span s, NanBits nans) {
+  Canonicalize(&s.attributes, nans);
+  for (SpanEvent& e : s.events) Canonicalize(&e.attributes, nans);
+  for (SpanLink& l : s.links) Canonicalize(&l.attributes, nans);
+  Canonicalize(&s.resource_attributes, nans);
+  Canonicalize(&s.scope.attributes, nans);
   if (s.cost_usd && std::isnan(*s.cost_usd)) s.cost_usd = -12345.678;
   return s;
 }
@@ -134,9 +136,9 @@ Span Canonical(Span s) {
     out += std::string(" " #field ": ") + Show(a.field) + " vs " + Show(b.field) + ";"; \
   }
 
-std::string DiffSpan(const Span& want, const Span& got) {
-  const Span a = Canonical(want);
-  const Span b = Canonical(got);
+std::string DiffSpan(const Span& want, const Span& got, NanBits nans) {
+  const Span a = Canonical(want, nans);
+  const Span b = Canonical(got, nans);
   if (a == b) return "";
   std::string out;
   ROOST_DIFF_FIELD(trace_id);
@@ -174,7 +176,7 @@ std::string DiffSpan(const Span& want, const Span& got) {
 }
 #undef ROOST_DIFF_FIELD
 
-std::string DiffBatch(const DecodedBatch& want, const DecodedBatch& got) {
+std::string DiffBatch(const DecodedBatch& want, const DecodedBatch& got, NanBits nans) {
   std::string out;
   if (want.spans.size() != got.spans.size()) {
     out += " " + std::to_string(got.spans.size()) + " spans instead of " +
@@ -182,7 +184,7 @@ std::string DiffBatch(const DecodedBatch& want, const DecodedBatch& got) {
   }
   int listed = 0;
   for (size_t i = 0; i < std::min(want.spans.size(), got.spans.size()) && listed < 3; ++i) {
-    const std::string d = DiffSpan(want.spans[i], got.spans[i]);
+    const std::string d = DiffSpan(want.spans[i], got.spans[i], nans);
     if (!d.empty()) {
       out += " span " + std::to_string(i) + " (reference vs other):" + d;
       ++listed;

@@ -49,11 +49,15 @@ std::string Show(const std::vector<T>& v) {
 // The body as a C string literal, for a reproduction.
 std::string Literal(std::string_view body, size_t max_bytes = 4096);
 
-// "" when equal (NaNs carrying the same bits compare equal); else the fields that differ
-// (reference value first).
-std::string DiffSpan(const Span& want, const Span& got);
+// How doubles that are NaN compare: equal when they carry the same bits (what protobuf keeps), or
+// equal whatever their bits (OTLP/JSON writes every NaN as "NaN").
+enum class NanBits { kCompared, kIgnored };
+
+// "" when equal; else the fields that differ (reference value first).
+std::string DiffSpan(const Span& want, const Span& got, NanBits nans = NanBits::kCompared);
 // "" when equal; else how `got` differs from `want`.
-std::string DiffBatch(const DecodedBatch& want, const DecodedBatch& got);
+std::string DiffBatch(const DecodedBatch& want, const DecodedBatch& got,
+                      NanBits nans = NanBits::kCompared);
 
 struct Outcome {
   std::string mismatch;  // "" when the three paths agree as they must
